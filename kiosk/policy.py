@@ -1,0 +1,417 @@
+"""The store's rules as pure functions (SPEC sections 2-5).
+
+No database, no Flask, no clock: every function that depends on the date takes ``today``
+(the store-local date) as a parameter, so the rules can be read here and tested exhaustively.
+"""
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+SWAP_CASES: tuple[str, ...] = (
+    "defect",
+    "cosmetic",
+    "cosmetic_affects_function",
+    "accident",
+    "lost_or_stolen",
+    "money_back",
+)
+OUTCOMES: tuple[str, ...] = ("warranty", "accident", "money_back")
+AGE_CHECK_METHODS: tuple[str, ...] = ("document", "visual", "no_id")
+REFUSAL_REASONS: tuple[str, ...] = ("under_age", "no_id")
+
+MAX_AGE = 120
+MONEY_BACK_DAYS = 60
+SERIAL_MAX_LENGTH = 64
+SERIAL_MASK = "\u2022\u2022\u2022"  # "•••", then the visible tail: "•••1234"
+
+_SERIAL_SEPARATORS = re.compile(r"[\s\-_.]+")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+# --- Dates and ages -----------------------------------------------------------------------
+
+
+def age_on(birth: date, today: date) -> int:
+    """Completed years on ``today``; ValueError if ``birth`` is after ``today``."""
+    if birth > today:
+        raise ValueError(f"The date of birth {birth.isoformat()} is after today.")
+    # Comparing (month, day) makes a 29 February birthday fall on 1 March in common years:
+    # (2, 28) < (2, 29), so nobody is ever a day older than the calendar says.
+    not_yet = (today.month, today.day) < (birth.month, birth.day)
+    return today.year - birth.year - int(not_yet)
+
+
+def is_of_legal_age(birth: date, today: date, legal_age: int) -> bool:
+    """True when the person born on ``birth`` is at least ``legal_age`` on ``today``."""
+    if legal_age < 0:
+        raise ValueError(f"A legal age cannot be negative (got {legal_age}).")
+    return age_on(birth, today) >= legal_age
+
+
+def add_months(d: date, months: int) -> date:
+    """``d`` moved by ``months`` (may be negative), clamped to the end of a shorter month."""
+    index = d.year * 12 + (d.month - 1) + months
+    year, month0 = divmod(index, 12)
+    if not date.min.year <= year <= date.max.year:
+        raise ValueError(f"{d.isoformat()} moved by {months} months is outside the calendar.")
+    last_day = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(d.day, last_day))
+
+
+def _twelve_months_less_a_day(start: date) -> date:
+    # SPEC: "+ 12 months - 1 day", with the month clamp. For a 29 Feb start that gives
+    # 27 Feb of the next year (28 Feb - 1 day): the literal rule, shared by every window.
+    return add_months(start, 12) - timedelta(days=1)
+
+
+def warranty_last_day(purchase: date) -> date:
+    """Last day (inclusive) of the warranty: purchase + 12 months - 1 day."""
+    return _twelve_months_less_a_day(purchase)
+
+
+def accident_cover_last_day(registration: date) -> date:
+    """Last day (inclusive) of accidental damage cover: registration + 12 months - 1 day."""
+    return _twelve_months_less_a_day(registration)
+
+
+def money_back_last_day(purchase: date) -> date:
+    """Last day (inclusive) for a money-back return: purchase + 60 days."""
+    return purchase + timedelta(days=MONEY_BACK_DAYS)
+
+
+def benefit_program_last_day(latest_device_purchase: date) -> date:
+    """Last day (inclusive) of the Benefit Program: latest purchase + 12 months - 1 day."""
+    return _twelve_months_less_a_day(latest_device_purchase)
+
+
+def benefit_program_active(latest_device_purchase: date | None, today: date) -> bool:
+    """True while the customer's latest device purchase keeps the Benefit Program on."""
+    if latest_device_purchase is None:
+        return False
+    # A purchase dated after "today" can come from a store in a time zone ahead of this one;
+    # it is the most recent purchase there is, so the program is on.
+    return today <= benefit_program_last_day(latest_device_purchase)
+
+
+# --- Age check at the counter -------------------------------------------------------------
+
+
+def parse_birth_date(day: str | int, month: str | int, year: str | int) -> date:
+    """Build a date of birth from typed fields; ValueError when it does not exist."""
+    d, m, y = (_whole_number(part) for part in (day, month, year))
+    # A two-digit year is ambiguous (19xx or 20xx?) on exactly the people an age check is for.
+    year_digits = year.strip() if isinstance(year, str) else str(y)
+    if len(year_digits) != 4 or y < 1000:
+        raise ValueError("That date does not exist: type the year with four digits, e.g. 1990.")
+    if not 1 <= m <= 12:
+        raise ValueError(f"That date does not exist: there is no month {m}.")
+    days_in_month = calendar.monthrange(y, m)[1]
+    if not 1 <= d <= days_in_month:
+        month_name = calendar.month_name[m]
+        raise ValueError(f"That date does not exist: {month_name} {y} has no day {d}.")
+    return date(y, m, d)
+
+
+def _whole_number(part: str | int) -> int:
+    # bool is an int subclass; a True from a form library is a bug, not a day.
+    if isinstance(part, int) and not isinstance(part, bool):
+        return part
+    # Only ASCII digits: str.isdigit() would accept "²" or Arabic-Indic digits.
+    if isinstance(part, str) and _ASCII_DIGITS.fullmatch(part.strip()):
+        return int(part.strip())
+    raise ValueError("That date does not exist: type day, month and year in digits.")
+
+
+def validate_birth_date(birth: date, today: date) -> None:
+    """ValueError for a date of birth that must be a typing error (future, or over 120)."""
+    if birth > today:
+        raise ValueError(
+            f"The date of birth {birth.isoformat()} is in the future: check the document "
+            "and type it again."
+        )
+    if age_on(birth, today) > MAX_AGE:
+        raise ValueError(
+            f"The date of birth {birth.isoformat()} gives an age over {MAX_AGE}: check the "
+            "document and type it again."
+        )
+
+
+def required_age(item_min_ages: Iterable[int | None], legal_age: int) -> int:
+    """The age a cart needs: the highest minimum age of its age-restricted items.
+
+    ``None`` stands for the store's legal age; an empty cart needs the legal age.
+    """
+    if legal_age < 0:
+        raise ValueError(f"A legal age cannot be negative (got {legal_age}).")
+    highest = legal_age
+    for min_age in item_min_ages:
+        if min_age is None:
+            continue
+        if min_age < 0:
+            raise ValueError(f"A minimum age cannot be negative (got {min_age}).")
+        # The store's legal age is the law: a product can raise it, never lower it.
+        highest = max(highest, min_age)
+    return highest
+
+
+@dataclass(frozen=True)
+class AgeCheckDecision:
+    """Outcome of an age check: ``refusal_reason`` is set only when not passed."""
+
+    passed: bool
+    refusal_reason: str | None
+    message: str
+
+
+def decide_age_check(
+    birth: date | None,
+    today: date,
+    required_age: int,
+    *,
+    method: str,
+    challenge_age: int | None,
+) -> AgeCheckDecision:
+    """Decide an age check; ValueError for input that is a mistake rather than a refusal."""
+    if method not in AGE_CHECK_METHODS:
+        raise ValueError(
+            f"Unknown age check method {method!r}; expected one of {', '.join(AGE_CHECK_METHODS)}."
+        )
+    if birth is not None:
+        validate_birth_date(birth, today)
+
+    if method == "no_id":
+        return AgeCheckDecision(
+            passed=False,
+            refusal_reason="no_id",
+            message="No ID was shown, so the sale cannot be completed.",
+        )
+
+    if method == "visual":
+        if challenge_age is None:
+            raise ValueError(
+                "A document check is needed: this store does not allow visual age checks."
+            )
+        if challenge_age < required_age:
+            # "Clearly over 25" says nothing about a cart that needs 30.
+            raise ValueError(
+                f"A document check is needed: this cart needs age {required_age}, "
+                f"above the challenge age of {challenge_age}."
+            )
+        return AgeCheckDecision(
+            passed=True,
+            refusal_reason=None,
+            message=f"Age check passed: the customer is clearly over {challenge_age}.",
+        )
+
+    if birth is None:
+        raise ValueError("Type the date of birth from the ID document.")
+    age = age_on(birth, today)
+    if age < required_age:
+        return AgeCheckDecision(
+            passed=False,
+            refusal_reason="under_age",
+            message=f"Under {required_age}: the customer is {age}, so the sale cannot complete.",
+        )
+    return AgeCheckDecision(
+        passed=True,
+        refusal_reason=None,
+        message=f"Age check passed: the customer is {required_age} or over.",
+    )
+
+
+# --- Money --------------------------------------------------------------------------------
+
+
+def _divide_half_up(numerator: int, denominator: int) -> int:
+    # Integer arithmetic only: float rounding would lose öre on large amounts.
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def accessory_discount(amount_minor: int, rate_percent: int) -> int:
+    """Benefit Program discount on an accessory amount, in minor units, rounded half up."""
+    if amount_minor < 0:
+        raise ValueError(f"An amount to discount cannot be negative (got {amount_minor}).")
+    if not 0 <= rate_percent <= 100:
+        raise ValueError(f"A discount rate must be 0-100 percent (got {rate_percent}).")
+    # rate <= 100 keeps the discount within the amount, so a line never goes below zero.
+    return _divide_half_up(amount_minor * rate_percent, 100)
+
+
+def vat_of(gross_minor: int, vat_rate_bp: int) -> int:
+    """VAT contained in a VAT-inclusive amount; rate in basis points (2500 = 25%)."""
+    if vat_rate_bp < 0:
+        raise ValueError(f"A VAT rate cannot be negative (got {vat_rate_bp}).")
+    # A refund's VAT mirrors the sale's: round half away from zero.
+    sign = -1 if gross_minor < 0 else 1
+    return sign * _divide_half_up(abs(gross_minor) * vat_rate_bp, 10000 + vat_rate_bp)
+
+
+# --- Serials and masks --------------------------------------------------------------------
+
+
+def normalise_serial(raw: str) -> str:
+    """The serial as stored: upper case, no spaces, dashes, underscores or dots."""
+    cleaned = _SERIAL_SEPARATORS.sub("", raw)
+    if not cleaned:
+        raise ValueError("Type or scan a serial number.")
+    # Check before upper(): "ß".upper() is "SS", which would slip past an A-Z check.
+    if not (cleaned.isascii() and cleaned.isalnum()):
+        raise ValueError(
+            "A serial number has only letters A-Z and digits (spaces and dashes are ignored)."
+        )
+    if len(cleaned) > SERIAL_MAX_LENGTH:
+        raise ValueError(f"A serial number has at most {SERIAL_MAX_LENGTH} characters.")
+    return cleaned.upper()
+
+
+def mask_serial(serial: str) -> str:
+    """``"•••"`` and the last 4 characters, e.g. ``"•••1234"``.
+
+    A serial of fewer than 8 characters shows only its last half, so a mask never
+    shows most of what it hides.
+    """
+    visible = min(4, len(serial) // 2)
+    return SERIAL_MASK + serial[len(serial) - visible :]
+
+
+def mask_email(email: str) -> str:
+    """First letter, ``***`` and the domain, e.g. ``"a***@example.com"``."""
+    local, at, domain = email.strip().rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(f"Not an email address: {email!r}.")
+    # A fixed "***" hides the length of the name as well as its letters.
+    return f"{local[0]}***@{domain}"
+
+
+# --- The swap desk ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the swap desk may do: ``outcome`` is one of OUTCOMES, or None when refused."""
+
+    allowed: bool
+    outcome: str | None
+    reason: str
+
+
+def _refuse(reason: str) -> Decision:
+    return Decision(allowed=False, outcome=None, reason=reason)
+
+
+def _check_swap_input(
+    case: str,
+    today: date,
+    registered: bool,
+    purchase_date: date,
+    registration_date: date | None,
+    money_back_returns_by_customer: int,
+    money_back_limit: int,
+) -> None:
+    if case not in SWAP_CASES:
+        raise ValueError(f"Unknown swap case {case!r}; expected one of {', '.join(SWAP_CASES)}.")
+    if purchase_date > today:
+        raise ValueError(f"The purchase date {purchase_date.isoformat()} is after today.")
+    if registered and registration_date is None:
+        raise ValueError("A registered device needs a registration date.")
+    if registration_date is not None:
+        if registration_date < purchase_date:
+            raise ValueError(
+                f"The registration date {registration_date.isoformat()} is before the "
+                f"purchase date {purchase_date.isoformat()}."
+            )
+        if registration_date > today:
+            raise ValueError(
+                f"The registration date {registration_date.isoformat()} is after today."
+            )
+    if money_back_returns_by_customer < 0 or money_back_limit < 0:
+        raise ValueError("Money-back counts and limits cannot be negative.")
+
+
+def decide_swap(
+    case: str,
+    today: date,
+    *,
+    registered: bool,
+    purchase_date: date,
+    registration_date: date | None,
+    accident_claim_used: bool,
+    money_back_used: bool = False,
+    money_back_returns_by_customer: int = 0,
+    money_back_limit: int = 3,
+) -> Decision:
+    """Decide what the swap desk may do for a device; ValueError for impossible input."""
+    _check_swap_input(
+        case,
+        today,
+        registered,
+        purchase_date,
+        registration_date,
+        money_back_returns_by_customer,
+        money_back_limit,
+    )
+
+    # These two are refused whoever owns the device, so they keep their own reason.
+    if case == "lost_or_stolen":
+        return _refuse("A lost or stolen device cannot be swapped: there is no device to replace.")
+    if case == "cosmetic":
+        return _refuse(
+            "Purely cosmetic damage is not covered; only damage that affects how the "
+            "device works is."
+        )
+    if not registered:
+        return _refuse(
+            "This device is not registered to an account: register the device first, "
+            "at the counter or with the claim QR code."
+        )
+
+    if case in ("defect", "cosmetic_affects_function"):
+        last = warranty_last_day(purchase_date)
+        if today > last:
+            return _refuse(f"The warranty ran until {last.isoformat()}.")
+        return Decision(
+            allowed=True,
+            outcome="warranty",
+            reason=f"Covered by the warranty: the last covered day is {last.isoformat()}.",
+        )
+
+    assert registration_date is not None  # _check_swap_input: registered needs a date
+    if case == "accident":
+        last = accident_cover_last_day(registration_date)
+        if accident_claim_used:
+            return _refuse(
+                "The one accidental damage replacement for this device has already been used."
+            )
+        if today > last:
+            return _refuse(f"The accidental damage cover ran until {last.isoformat()}.")
+        return Decision(
+            allowed=True,
+            outcome="accident",
+            reason=(
+                "Covered by the accidental damage cover (once per device): the last covered "
+                f"day is {last.isoformat()}."
+            ),
+        )
+
+    last = money_back_last_day(purchase_date)
+    if money_back_used:
+        return _refuse("This device has already been returned for money back.")
+    if accident_claim_used:
+        return _refuse(
+            "Money back is void once the device has had an accidental damage replacement."
+        )
+    if today > last:
+        return _refuse(f"The money-back period ran until {last.isoformat()}.")
+    if money_back_returns_by_customer >= money_back_limit:
+        return _refuse(
+            f"This customer has already returned {money_back_returns_by_customer} devices "
+            f"for money back; the limit is {money_back_limit}."
+        )
+    return Decision(
+        allowed=True,
+        outcome="money_back",
+        reason=f"Money back is possible: the last day for a return is {last.isoformat()}.",
+    )

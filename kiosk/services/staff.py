@@ -1,0 +1,80 @@
+"""Creating staff and managing their PINs and passwords."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import clock
+from ..db import write_transaction
+from ..models import ROLES, Staff, Store
+from . import DomainError, audit
+
+PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,64}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def validate_pin(pin: str) -> None:
+    if not PIN_PATTERN.fullmatch(pin or ""):
+        raise DomainError(str(_l("A PIN is 4 to 8 digits, nothing else.")), field="pin", status=400)
+
+
+def pin_taken(store: Store, pin: str, *, except_staff: Staff | None = None) -> bool:
+    """Whether someone else in the store already has this PIN.
+
+    PINs are stored as salted hashes, so the check compares against each
+    colleague's hash; a store has a handful of staff, and PINs change rarely.
+    """
+    query = Staff.select(Staff.id, Staff.pin_hash).where(
+        (Staff.store == store) & (Staff.is_active == True)  # noqa: E712
+    )
+    return any(
+        check_password_hash(s.pin_hash, pin)
+        for s in query
+        if except_staff is None or s.id != except_staff.id
+    )
+
+
+def create_staff(
+    store: Store,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    pin: str,
+    by: Staff | None = None,
+) -> Staff:
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise DomainError(
+            str(_l("A username is 2 to 64 lower-case letters, digits, dots or dashes.")),
+            field="username",
+            status=400,
+        )
+    if role not in ROLES:
+        raise DomainError(str(_l("Unknown role.")), field="role", status=400)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            str(_l("A password needs at least 8 characters.")), field="password", status=400
+        )
+    validate_pin(pin)
+    with write_transaction():
+        if Staff.select().where(Staff.username == username).exists():
+            raise DomainError(str(_l("That username is taken.")), field="username")
+        if pin_taken(store, pin):
+            raise DomainError(str(_l("Someone in this store already has that PIN.")), field="pin")
+        member = Staff.create(
+            store=store,
+            username=username,
+            display_name=display_name.strip() or username,
+            role=role,
+            password_hash=generate_password_hash(password),
+            pin_hash=generate_password_hash(pin),
+            created_at=clock.now_utc(),
+        )
+        audit.record("staff.created", store=store, staff=by, subject=member, role=role)
+    return member
