@@ -1,14 +1,17 @@
-"""The web layer's wiring: extensions, blueprints, headers and error pages."""
+"""The web layer's wiring: extensions, blueprints, the tablet session, headers, error pages."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, has_request_context, render_template, request
+from flask import Flask, Response, g, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from . import access, formatting
 from .extensions import babel, csrf, login
+from .models import Customer, Staff
 
 # No inline script or style anywhere: behaviour lives in static/js, looks in static/css.
 CONTENT_SECURITY_POLICY = (
@@ -16,6 +19,8 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Requests that must not count as the person being active (the kiosk's own polling).
+PASSIVE_HEADER = "X-Kiosk-Passive"
 
 
 def select_locale() -> str | None:
@@ -27,24 +32,69 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(("en", "sv")) or "en"
 
 
+def load_user(user_id: str) -> Staff | Customer | None:
+    kind, _sep, rest = user_id.partition(":")
+    if kind == "staff" and rest.isdigit():
+        return Staff.get_or_none((Staff.id == int(rest)) & (Staff.is_active == True))  # noqa: E712
+    if kind == "customer":
+        customer_id, _sep, version = rest.partition(":")
+        if customer_id.isdigit():
+            return Customer.get_or_none(
+                (Customer.id == int(customer_id)) & (Customer.session_version == version)
+            )
+    return None
+
+
+def load_tablet() -> Response | None:
+    """Find the tablet's store and lock the kiosk when its person has been idle too long."""
+    g.store = None
+    if request.endpoint in (None, "static"):
+        return None
+    g.store = access.tablet_store()
+    member = access.current_staff()
+    if member is None or g.store is None:
+        return None
+    if access.idle_expired(g.store):
+        from .services.signin import record_sign_out
+
+        record_sign_out(member, reason="idle")
+        access.lock_tablet(resume_at=session.get("last_page"))
+        from flask import url_for
+
+        return access.hx_aware_redirect(url_for("auth.pin", idle=1))
+    if not request.headers.get(PASSIVE_HEADER):
+        access.touch()
+    if request.method == "GET" and not request.headers.get("HX-Request"):
+        session["last_page"] = request.full_path.rstrip("?")
+    return None
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login.init_app(app)
+    login.session_protection = "basic"
+    login.user_loader(load_user)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals.update(
+        current_staff=access.current_staff,
+        endpoints=app.view_functions,
+        format_money=formatting.format_money,
+        outcome_label=formatting.outcome_label,
+        role_label=formatting.role_label,
+    )
 
-    from . import auth
-
-    @login.user_loader
-    def load_user(user_id: str) -> None:
-        return None
+    from . import auth, manager
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(manager.bp)
+    app.before_request(load_tablet)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(self), geolocation=(), microphone=()"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
@@ -53,6 +103,18 @@ def init_app(app: Flask) -> None:
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError) -> tuple[str, int]:
+        return (
+            render_template(
+                "errors/error.html",
+                error=err,
+                title=_("This form has expired"),
+                message=_("The page was open too long or was sent twice. Reload it and try again."),
+            ),
+            400,
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> tuple[str, int]:

@@ -103,9 +103,10 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
+    # No app context is held open across the test: each test-client request must get
+    # its own, as in production (a shared ``g`` would leak state between requests).
     app = make_app(database_url)
-    with app.app_context():
-        yield app
+    yield app
     wipe_database()
 
 
@@ -122,3 +123,59 @@ def runner(app: Flask):  # noqa: ANN201
 @pytest.fixture
 def migrations_dir() -> Path:
     return MIGRATIONS
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries, as a browser would send it back."""
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    """Signing in the way staff do: the tablet's password form, then PINs."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def sign_in(self, username: str, password: str = "correct horse"):  # noqa: ANN201
+        page = self.client.get("/signin")
+        return self.client.post(
+            "/signin",
+            data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
+        )
+
+    def enter_pin(self, staff_id: int, pin: str):  # noqa: ANN201
+        page = self.client.get(f"/pin/{staff_id}")
+        return self.client.post(
+            f"/pin/{staff_id}", data={"pin": pin, "csrf_token": csrf_from(page.text)}
+        )
+
+    def lock(self):  # noqa: ANN201
+        page = self.client.get("/pin")
+        return self.client.post("/lock", data={"csrf_token": csrf_from(page.text)})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def shop(app: Flask):  # noqa: ANN201
+    """A store with a manager (PIN 1111) and two staff (PINs 2222 and 3333)."""
+    from types import SimpleNamespace
+
+    from tests import factories as make
+
+    store = make.store(name="Kiosk Test City")
+    return SimpleNamespace(
+        store=store,
+        manager=make.staff(store, role="manager", pin="1111", username="maja", display_name="Maja"),
+        erik=make.staff(store, pin="2222", username="erik", display_name="Erik"),
+        sara=make.staff(store, pin="3333", username="sara", display_name="Sara"),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_login import UserMixin
 from peewee import (
     SQL,
     AutoField,
@@ -16,7 +17,7 @@ from .base import BaseModel, UTCDateTimeField
 from .store import Staff, Store
 
 
-class Customer(BaseModel):
+class Customer(UserMixin, BaseModel):
     id = AutoField()
     email = CharField(max_length=254, unique=True)  # stored lower-cased
     password_hash = CharField(max_length=255, null=True)  # None until set (counter sign-up)
@@ -30,6 +31,9 @@ class Customer(BaseModel):
     # Bumped on password change: old sessions and links stop working.
     session_version = CharField(max_length=32, default="1")
     created_at = UTCDateTimeField()
+
+    def get_id(self) -> str:
+        return f"customer:{self.id}:{self.session_version}"
 
 
 class Registration(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_login import UserMixin
 from peewee import (
     AutoField,
     BooleanField,
@@ -36,7 +37,7 @@ class Store(BaseModel):
     created_at = UTCDateTimeField()
 
 
-class Staff(BaseModel):
+class Staff(UserMixin, BaseModel):
     id = AutoField()
     # An admin belongs to a home store but may look at every store.
     store = ForeignKeyField(Store, backref="staff", on_delete="RESTRICT")
@@ -50,6 +51,14 @@ class Staff(BaseModel):
     failed_pin_attempts = IntegerField(default=0)
     pin_locked_until = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField()
+
+    def get_id(self) -> str:
+        # Staff and customers share one login manager; the prefix keeps them apart.
+        return f"staff:{self.id}"
+
+    def has_role(self, role: str) -> bool:
+        """Roles nest: an admin is a manager, a manager is staff."""
+        return ROLES.index(self.role) >= ROLES.index(role)
 
 
 class Product(BaseModel):

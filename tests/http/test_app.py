@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 
-def test_front_page_is_served_with_security_headers(client: FlaskClient) -> None:
-    response = client.get("/")
+def test_sign_in_page_is_served_with_security_headers(client: FlaskClient) -> None:
+    response = client.get("/signin")
     assert response.status_code == 200
     csp = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp
@@ -17,4 +17,4 @@ def test_front_page_is_served_with_security_headers(client: FlaskClient) -> None
 def test_unknown_page_gets_the_kiosk_404_page(client: FlaskClient) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
-    assert b"<main" in response.data and b"Not Found" in response.data
+    assert b"<main" in response.data and b"Page not found" in response.data

@@ -1,0 +1,136 @@
+"""Who may do what: the tablet session, staff roles, idle lock and safe redirects.
+
+The tablet session lives in the signed session cookie: the store the tablet was
+opened for, the signed-in person, when they were last active, and where each
+person's unfinished work was when the kiosk locked. Nothing is kept in process
+memory, so any worker can serve the next tap.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from . import clock
+from .models import Customer, Staff, Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TABLET_STORE = "tablet_store"
+LAST_ACTIVE = "last_active"
+RESUME = "resume"
+
+
+def current_staff() -> Staff | None:
+    return current_user if isinstance(current_user, Staff) else None  # type: ignore[return-value]
+
+
+def current_customer() -> Customer | None:
+    return current_user if isinstance(current_user, Customer) else None  # type: ignore[return-value]
+
+
+def tablet_store() -> Store | None:
+    store_id = session.get(TABLET_STORE)
+    return Store.get_or_none(Store.id == store_id) if store_id else None
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on our own site: never another host, never a scheme."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+def _renew_session(keep: dict[str, Any]) -> None:
+    # Flask sessions are signed cookies: clearing and re-filling gives a fresh
+    # cookie and a fresh session id, so a fixed session cannot be carried over.
+    session.clear()
+    session.update(keep)
+    session["sid"] = secrets.token_urlsafe(16)
+
+
+def open_tablet(member: Staff) -> None:
+    _renew_session({TABLET_STORE: member.store_id})
+    login_user(member)
+    session[LAST_ACTIVE] = clock.now_utc().timestamp()
+
+
+def switch_person(member: Staff) -> str | None:
+    """Make ``member`` the person at the tablet; return where their work was left."""
+    resume = dict(session.get(RESUME, {}))
+    target = resume.pop(str(member.id), None)
+    _renew_session({TABLET_STORE: session.get(TABLET_STORE), RESUME: resume})
+    login_user(member)
+    session[LAST_ACTIVE] = clock.now_utc().timestamp()
+    return target
+
+
+def lock_tablet(resume_at: str | None = None) -> None:
+    """Back to the PIN screen; remember where this person's work was."""
+    member = current_staff()
+    if member is not None:
+        resume = dict(session.get(RESUME, {}))
+        if resume_at:
+            resume[str(member.id)] = resume_at
+        session[RESUME] = resume
+    logout_user()
+    session.pop(LAST_ACTIVE, None)
+
+
+def close_tablet() -> None:
+    logout_user()
+    session.clear()
+
+
+def idle_expired(store: Store) -> bool:
+    last = session.get(LAST_ACTIVE)
+    return last is not None and clock.now_utc().timestamp() - last > store.idle_lock_seconds
+
+
+def touch() -> None:
+    session[LAST_ACTIVE] = clock.now_utc().timestamp()
+
+
+def hx_aware_redirect(location: str) -> Response:
+    """A redirect that also works for an HTMX request (which would swap it in place)."""
+    if request.headers.get("HX-Request"):
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location)
+
+
+def staff_required(role: str = "staff") -> Callable[[F], F]:
+    """Only a signed-in staff member with at least ``role``; 403 for a lower role."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            member = current_staff()
+            if member is None:
+                if session.get(TABLET_STORE):
+                    return hx_aware_redirect(url_for("auth.pin"))
+                return hx_aware_redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+            if not member.has_role(role):
+                from .services.signin import record_role_refused
+
+                record_role_refused(member, endpoint=request.endpoint or "", store=g.get("store"))
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_role = role  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,27 @@
+"""Words and numbers as the store reads them: money by Babel, outcomes in the store's language."""
+
+from __future__ import annotations
+
+from babel.numbers import format_currency
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+OUTCOME_LABELS = {
+    "warranty": _l("Warranty replacement"),
+    "accident": _l("Accident replacement"),
+    "money_back": _l("Money back"),
+}
+ROLE_LABELS = {"staff": _l("Staff"), "manager": _l("Manager"), "admin": _l("Admin")}
+
+
+def format_money(amount_minor: int, currency: str) -> str:
+    """Integer minor units to the store's way of writing money (``1 234,00 kr``)."""
+    return format_currency(amount_minor / 100, currency, locale=str(get_locale() or "en"))
+
+
+def outcome_label(outcome: str) -> str:
+    return str(OUTCOME_LABELS.get(outcome, outcome))
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
