@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from babel.numbers import format_currency
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from . import clock
 
 OUTCOME_LABELS = {
     "warranty": _l("Warranty replacement"),
@@ -17,6 +21,11 @@ ROLE_LABELS = {"staff": _l("Staff"), "manager": _l("Manager"), "admin": _l("Admi
 def format_money(amount_minor: int, currency: str) -> str:
     """Integer minor units to the store's way of writing money (``1 234,00 kr``)."""
     return format_currency(amount_minor / 100, currency, locale=str(get_locale() or "en"))
+
+
+def local_time(at: datetime, tz_name: str) -> str:
+    """A stored UTC moment as the store's wall clock reads it."""
+    return clock.local_now(tz_name, at).strftime("%Y-%m-%d %H:%M")
 
 
 def outcome_label(outcome: str) -> str:

@@ -80,14 +80,15 @@ def init_app(app: Flask) -> None:
         current_staff=access.current_staff,
         endpoints=app.view_functions,
         format_money=formatting.format_money,
+        local_time=formatting.local_time,
         outcome_label=formatting.outcome_label,
         role_label=formatting.role_label,
     )
 
-    from . import auth, manager
+    from . import auth, claim, counter, manager
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(manager.bp)
+    for blueprint in (auth.bp, counter.bp, claim.bp, manager.bp):
+        app.register_blueprint(blueprint)
     app.before_request(load_tablet)
 
     @app.after_request

@@ -84,16 +84,10 @@ def make_app(database_url: str, **overrides: object) -> Flask:
 
 def wipe_database() -> None:
     """Empty every table, so each test starts from nothing without re-migrating."""
-    with db.connection_context():
-        tables = [m._meta.table_name for m in reversed(MODELS)]
-        if db.obj.__class__.__name__.startswith(("Postgres", "Pooled")):
-            db.execute_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            )
-        else:
-            with db.atomic():
-                for table in tables:
-                    db.execute_sql(f'DELETE FROM "{table}"')  # noqa: S608
+    # DELETE beats TRUNCATE on tables this small (TRUNCATE pays a fixed cost per table).
+    with db.connection_context(), db.atomic():
+        for model in reversed(MODELS):
+            db.execute_sql(f'DELETE FROM "{model._meta.table_name}"')  # noqa: S608
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

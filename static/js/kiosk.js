@@ -71,3 +71,50 @@
 
   document.addEventListener("DOMContentLoaded", setUpIdleLock);
 })();
+
+// The counter's scan field is always ready: a keyboard-wedge scanner types characters and
+// Enter; when focus is not in another input, the first character goes to the scan field.
+(function () {
+  "use strict";
+  function scanInput() { return document.querySelector("[data-scan-input]"); }
+  function typingSomewhere(el) {
+    return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  }
+  document.addEventListener("keydown", function (event) {
+    var input = scanInput();
+    if (!input || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typingSomewhere(document.activeElement)) return;
+    if (event.key.length === 1) input.focus();
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    // After a swap, go back to the scan field unless the person is typing a date of birth.
+    var input = scanInput();
+    var dob = document.querySelector("[data-age-check] [aria-invalid], [data-age-check] .field__error");
+    if (dob) { var day = document.getElementById("dob-day"); if (day) { day.focus(); return; } }
+    if (input && !typingSomewhere(document.activeElement)) input.focus();
+  });
+
+  // Date of birth: DD, MM and YYYY move on by themselves; the keypad types into the focused part.
+  document.addEventListener("input", function (event) {
+    var part = event.target.closest && event.target.closest("[data-dob-part]");
+    if (!part) return;
+    part.value = part.value.replace(/[^0-9]/g, "");
+    if (part.value.length >= part.maxLength) {
+      var parts = Array.prototype.slice.call(document.querySelectorAll("[data-dob-part]"));
+      var next = parts[parts.indexOf(part) + 1];
+      if (next) next.focus();
+    }
+  });
+  var lastDobPart = null;
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-dob-part]")) {
+      lastDobPart = event.target;
+      var pad = document.querySelector(".age-check [data-keypad-for]");
+      if (pad) pad.dataset.keypadFor = event.target.id;
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+})();

@@ -1,0 +1,65 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+DOCUMENT_CHOICES = [
+    SelectChoice("id_card", _l("ID card")),
+    SelectChoice("passport", _l("Passport")),
+    SelectChoice("driving_licence", _l("Driving licence")),
+    SelectChoice("other_official", _l("Other official ID")),
+]
+
+
+class ScanForm(FlaskForm):
+    code = StringField(
+        _l("Scan or type a serial or SKU"),
+        validators=[
+            DataRequired(_l("Scan or type a serial or SKU.")),
+            Length(max=64, message=_l("That code is too long to be a serial or SKU.")),
+        ],
+    )
+
+
+class AddProductForm(FlaskForm):
+    product_id = IntegerField(validators=[InputRequired(_l("Choose a product."))])
+
+
+class QuantityForm(FlaskForm):
+    quantity = IntegerField(
+        _l("Quantity"),
+        validators=[
+            InputRequired(_l("Type a quantity.")),
+            NumberRange(min=1, max=99, message=_l("A quantity is from 1 to 99.")),
+        ],
+    )
+
+
+class AgeCheckForm(FlaskForm):
+    method = RadioField(
+        _l("How was the age checked?"),
+        choices=[
+            SelectChoice("document", _l("ID document")),
+            SelectChoice("visual", _l("Clearly over the challenge age")),
+            SelectChoice("no_id", _l("No ID shown")),
+        ],
+        default="document",
+        validators=[InputRequired(_l("Choose how the age was checked."))],
+    )
+    document_type = SelectField(
+        _l("Document"), choices=DOCUMENT_CHOICES, validators=[Optional()], default="id_card"
+    )
+    day = StringField(_l("Day (DD)"), validators=[Optional(), Length(max=2)])
+    month = StringField(_l("Month (MM)"), validators=[Optional(), Length(max=2)])
+    year = StringField(_l("Year (YYYY)"), validators=[Optional(), Length(max=4)])
+
+
+class CompleteForm(FlaskForm):
+    tender = RadioField(
+        _l("Payment"),
+        choices=[SelectChoice("card", _l("Card")), SelectChoice("cash", _l("Cash"))],
+        default="card",
+        validators=[InputRequired(_l("Choose card or cash."))],
+    )
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])

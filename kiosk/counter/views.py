@@ -1,0 +1,262 @@
+"""The counter: cart, scan, age check, completing a sale, the receipt and its claim QR."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .. import access, clock
+from ..models import Device, Product
+from ..services import DomainError, claims, qr, sales
+from ..services import cart as carts
+from . import bp
+from .forms import AddProductForm, AgeCheckForm, CompleteForm, QuantityForm, ScanForm
+
+# The claim secret of the last sales of this tablet, to show the QR again on reload.
+CLAIMS_KEY = "claims"
+KINDS = ("device", "consumable", "accessory")
+
+
+def _is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _cart():
+    return carts.open_cart(g.store, access.current_staff())
+
+
+def _products(query: str = "", kind: str = "") -> list[Product]:
+    products = Product.select().where(Product.is_active == True)  # noqa: E712
+    if kind in KINDS:
+        products = products.where(Product.kind == kind)
+    if query:
+        like = f"%{query.strip()[:40]}%"
+        products = products.where(Product.name**like | Product.sku**like)
+    return list(products.order_by(Product.kind, Product.name))
+
+
+def _render(
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    error_field: str | None = None,
+    status: int = 200,
+    age_form: AgeCheckForm | None = None,
+):
+    """The cart fragment for HTMX, the whole counter page otherwise."""
+    priced = carts.price(_cart())
+    context = {
+        "priced": priced,
+        "message": message,
+        "error": error,
+        "error_field": error_field,
+        "scan_form": ScanForm(formdata=None),
+        "complete_form": CompleteForm(formdata=None, idempotency_key=priced.cart.idempotency_key),
+        "age_form": age_form or AgeCheckForm(formdata=None),
+        "store": g.store,
+    }
+    if _is_htmx():
+        return render_template("counter/_cart.html", **context), status
+    context["products"] = _products()
+    context["kinds"] = KINDS
+    return render_template("counter/cart.html", **context), status
+
+
+def _after_change(message: str | None = None, error: DomainError | None = None):
+    if error is not None:
+        if not _is_htmx():
+            flash(error.message)
+            return redirect(url_for("counter.cart"))
+        return _render(error=error.message, error_field=error.field, status=error.status)
+    if not _is_htmx():
+        return redirect(url_for("counter.cart"))
+    return _render(message=message)
+
+
+@bp.get("/")
+@access.staff_required()
+def cart():
+    return _render()
+
+
+@bp.get("/products")
+@access.staff_required()
+def products():
+    items = _products(request.args.get("q", ""), request.args.get("kind", ""))
+    return render_template("counter/_products.html", products=items)
+
+
+@bp.get("/devices/<int:product_id>")
+@access.staff_required()
+def serials(product_id: int):
+    product = Product.get_or_none(Product.id == product_id)
+    if product is None or product.kind != "device":
+        abort(404)
+    units = (
+        Device.select(Device.id, Device.serial)
+        .where(
+            (Device.product == product) & (Device.store == g.store) & (Device.status == "in_stock")
+        )
+        .order_by(Device.serial)
+        .limit(24)
+    )
+    return render_template("counter/_serials.html", product=product, units=list(units))
+
+
+@bp.post("/scan")
+@access.staff_required()
+def scan():
+    form = ScanForm()
+    if not form.validate():
+        return _after_change(error=DomainError(form.code.errors[0], field="code", status=422))
+    try:
+        name = carts.scan(_cart(), form.code.data)
+    except DomainError as err:
+        return _after_change(error=err)
+    return _after_change(message=_("Added %(name)s.", name=name))
+
+
+@bp.post("/lines")
+@access.staff_required()
+def add_line():
+    form = AddProductForm()
+    if not form.validate():
+        return _after_change(error=DomainError(_("Choose a product."), status=422))
+    try:
+        carts.add_product(_cart(), form.product_id.data)
+    except DomainError as err:
+        return _after_change(error=err)
+    return _after_change()
+
+
+@bp.post("/lines/<int:line_id>/quantity")
+@access.staff_required()
+def set_quantity(line_id: int):
+    form = QuantityForm()
+    if not form.validate():
+        return _after_change(
+            error=DomainError(form.quantity.errors[0], field="quantity", status=422)
+        )
+    try:
+        carts.set_quantity(_cart(), line_id, form.quantity.data)
+    except DomainError as err:
+        return _after_change(error=err)
+    return _after_change()
+
+
+@bp.post("/lines/<int:line_id>/remove")
+@access.staff_required()
+def remove_line(line_id: int):
+    try:
+        carts.remove_line(_cart(), line_id)
+    except DomainError as err:
+        return _after_change(error=err)
+    return _after_change()
+
+
+@bp.post("/clear")
+@access.staff_required()
+def clear():
+    carts.abandon(_cart())
+    return _after_change(message=_("The cart is cleared."))
+
+
+@bp.post("/age-check")
+@access.staff_required()
+def age_check():
+    form = AgeCheckForm()
+    if not form.validate():
+        field, errors = next(iter(form.errors.items()))
+        return _after_change(error=DomainError(str(errors[0]), field=field, status=422))
+    current = _cart()
+    member = access.current_staff()
+    # "No ID: refuse" is its own button, so a refusal is one tap.
+    method = "no_id" if request.form.get("refuse") == "no_id" else form.method.data
+    try:
+        birth = None
+        if method == "document":
+            birth = sales.birth_date_from(
+                form.day.data or "",
+                form.month.data or "",
+                form.year.data or "",
+                today=_today(),
+            )
+        result = sales.record_age_check(
+            current,
+            member,
+            method=method,
+            document_type=form.document_type.data,
+            birth=birth,
+        )
+    except DomainError as err:
+        if not _is_htmx():
+            flash(err.message)
+            return redirect(url_for("counter.cart"))
+        return _render(error=err.message, error_field=err.field, status=err.status, age_form=form)
+    if result.passed:
+        return _after_change(message=result.message)
+    return _after_change(error=DomainError(result.message, field="age_check", status=403))
+
+
+def _today() -> date:
+    return clock.today_in(g.store.timezone)
+
+
+@bp.post("/complete")
+@access.staff_required()
+def complete():
+    form = CompleteForm()
+    if not form.validate():
+        return _after_change(
+            error=DomainError(_("Choose card or cash."), field="tender", status=422)
+        )
+    try:
+        done = sales.complete_sale(
+            _cart(),
+            access.current_staff(),
+            tender=form.tender.data,
+            idempotency_key=form.idempotency_key.data,
+        )
+    except DomainError as err:
+        return _after_change(error=err)
+    if done.claim is not None:
+        kept = dict(session.get(CLAIMS_KEY, {}))
+        kept = dict(list(kept.items())[-4:])  # the cookie holds only the last few
+        kept[str(done.sale.id)] = [done.claim.token, done.claim.code]
+        session[CLAIMS_KEY] = kept
+    return access.hx_aware_redirect(url_for("counter.receipt", sale_id=done.sale.id))
+
+
+def _claim_for(sale_id: int) -> claims.ClaimSecret | None:
+    kept = session.get(CLAIMS_KEY, {}).get(str(sale_id))
+    return claims.ClaimSecret(token=kept[0], code=kept[1]) if kept else None
+
+
+@bp.get("/sales/<int:sale_id>/receipt")
+@access.staff_required()
+def receipt(sale_id: int):
+    found = sales.sale_for_receipt(sale_id, g.store.id)
+    if found is None:
+        abort(404)
+    sale, lines = found
+    claim = _claim_for(sale_id)
+    claim_url = qr_svg = None
+    if claim is not None and any(line.device_id for line in lines):
+        claim_url = url_for("claim.open_token", token=claim.token, _external=True)
+        qr_svg = qr.svg(claim_url)
+    vat_by_rate: dict[int, int] = {}
+    for line in lines:
+        vat_by_rate[line.vat_rate] = vat_by_rate.get(line.vat_rate, 0) + line.vat_amount
+    return render_template(
+        "counter/receipt.html",
+        sale=sale,
+        lines=lines,
+        vat_by_rate=vat_by_rate,
+        claim=claim,
+        claim_code=claims.format_code(claim.code) if claim else None,
+        claim_url=claim_url,
+        qr_svg=qr_svg,
+        store=g.store,
+    )

@@ -1,0 +1,288 @@
+"""The cart at the counter: kept on the server, one open cart per person per store.
+
+Every change is its own small transaction; the cart survives a reload, the idle
+lock and a staff switch because it lives in the database, not in the page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from peewee import JOIN, IntegrityError
+
+from .. import clock, policy
+from ..db import write_transaction
+from ..models import AgeCheck, Cart, CartLine, Device, Product, Staff, Store, Voucher
+from . import DomainError
+
+MAX_QUANTITY = 99
+
+
+@dataclass
+class PricedLine:
+    id: int | None
+    kind: str  # item | discount | voucher
+    description: str
+    quantity: int
+    unit_price: int
+    line_total: int
+    vat_rate: int
+    product: Product | None = None
+    device: Device | None = None
+    voucher: Voucher | None = None
+
+    @property
+    def vat_amount(self) -> int:
+        return policy.vat_of(self.line_total, self.vat_rate)
+
+
+@dataclass
+class PricedCart:
+    cart: Cart
+    lines: list[PricedLine]
+    required_age: int | None  # None: nothing age-restricted
+    age_check: AgeCheck | None
+    vat_by_rate: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(line.line_total for line in self.lines)
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.line_total for line in self.lines if line.kind != "discount")
+
+    @property
+    def discount_total(self) -> int:
+        return -sum(line.line_total for line in self.lines if line.kind == "discount")
+
+    @property
+    def vat_total(self) -> int:
+        return sum(self.vat_by_rate.values())
+
+    @property
+    def age_check_needed(self) -> bool:
+        return self.required_age is not None and self.age_check is None
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(line.kind == "item" for line in self.lines)
+
+
+def open_cart(store: Store, member: Staff) -> Cart:
+    """This person's open cart in this store, started when there is none."""
+    cart = Cart.get_or_none(
+        (Cart.store == store) & (Cart.staff == member) & (Cart.status == "open")
+    )
+    if cart is not None:
+        return cart
+    now = clock.now_utc()
+    try:
+        with write_transaction():
+            return Cart.create(
+                store=store,
+                staff=member,
+                idempotency_key=uuid.uuid4().hex,
+                created_at=now,
+                updated_at=now,
+            )
+    except IntegrityError:
+        # Two taps at once both started a cart: the database kept one, use it.
+        return Cart.get((Cart.store == store) & (Cart.staff == member) & (Cart.status == "open"))
+
+
+def _touch(cart: Cart) -> None:
+    Cart.update(updated_at=clock.now_utc()).where(Cart.id == cart.id).execute()
+
+
+def _open(cart: Cart) -> Cart:
+    fresh = Cart.get_or_none(Cart.id == cart.id)
+    if fresh is None or fresh.status != "open":
+        raise DomainError(_("This sale is already finished. Start a new one."), status=409)
+    return fresh
+
+
+def add_product(cart: Cart, product_id: int, quantity: int = 1) -> None:
+    product = Product.get_or_none((Product.id == product_id) & (Product.is_active == True))  # noqa: E712
+    if product is None:
+        raise DomainError(_("That product is not in the catalog."), field="code", status=404)
+    if product.kind == "device":
+        raise DomainError(
+            _("Scan the serial number under the box: each device is sold by its serial."),
+            field="code",
+            status=422,
+        )
+    with write_transaction():
+        _open(cart)
+        line = CartLine.get_or_none(
+            (CartLine.cart == cart) & (CartLine.product == product) & CartLine.voucher.is_null()
+        )
+        if line is None:
+            CartLine.create(
+                cart=cart, product=product, quantity=quantity, created_at=clock.now_utc()
+            )
+        else:
+            set_quantity(cart, line.id, line.quantity + quantity)
+        _touch(cart)
+
+
+def _device_refusal(device: Device, store: Store) -> str:
+    if device.store_id != store.id:
+        return _(
+            "Serial %(serial)s belongs to the stock of %(store)s, not this store.",
+            serial=device.serial,
+            store=device.store.name,
+        )
+    return {
+        "sold": _("Serial %(serial)s is already sold."),
+        "returned": _("Serial %(serial)s was returned under money back and cannot be sold."),
+        "replaced_out": _("Serial %(serial)s was swapped out as faulty and cannot be sold."),
+    }.get(device.status, _("Serial %(serial)s is not for sale.")) % {"serial": device.serial}
+
+
+def add_device(cart: Cart, serial: str) -> Device:
+    device = (
+        Device.select(Device, Product, Store)
+        .join(Product)
+        .switch(Device)
+        .join(Store)
+        .where(Device.serial == serial)
+        .first()
+    )
+    if device is None:
+        raise DomainError(
+            _("No device with serial %(serial)s.", serial=serial), field="code", status=404
+        )
+    if device.store_id != cart.store_id or device.status != "in_stock":
+        raise DomainError(_device_refusal(device, cart.store), field="code", status=409)
+    with write_transaction():
+        _open(cart)
+        if CartLine.select().where((CartLine.cart == cart) & (CartLine.device == device)).exists():
+            raise DomainError(
+                _("Serial %(serial)s is already in the cart.", serial=serial),
+                field="code",
+                status=409,
+            )
+        CartLine.create(
+            cart=cart, product=device.product, device=device, created_at=clock.now_utc()
+        )
+        _touch(cart)
+    return device
+
+
+def scan(cart: Cart, code: str) -> str:
+    """Add what a scanner or a person typed: a device serial, else a product SKU."""
+    raw = (code or "").strip()
+    if not raw:
+        raise DomainError(_("Scan or type a serial or SKU."), field="code", status=422)
+    if len(raw) > 64:
+        raise DomainError(
+            _("That code is too long to be a serial or SKU."), field="code", status=422
+        )
+    product = Product.get_or_none(Product.sku == raw.upper())
+    if product is not None:
+        add_product(cart, product.id)
+        return product.name
+    try:
+        serial = policy.normalise_serial(raw)
+    except ValueError as err:
+        raise DomainError(
+            _("%(code)s is not a serial or SKU we know.", code=raw), field="code", status=404
+        ) from err
+    device = add_device(cart, serial)
+    return device.product.name
+
+
+def set_quantity(cart: Cart, line_id: int, quantity: int) -> None:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise DomainError(
+            _("A quantity is from 1 to %(max)d.", max=MAX_QUANTITY), field="quantity", status=422
+        )
+    with write_transaction():
+        _open(cart)
+        line = CartLine.get_or_none((CartLine.id == line_id) & (CartLine.cart == cart))
+        if line is None:
+            raise DomainError(_("That line is no longer in the cart."), status=404)
+        if line.device_id or line.voucher_id:
+            raise DomainError(_("A device or voucher line is always one."), status=422)
+        CartLine.update(quantity=quantity).where(CartLine.id == line.id).execute()
+        _touch(cart)
+
+
+def remove_line(cart: Cart, line_id: int) -> None:
+    with write_transaction():
+        _open(cart)
+        CartLine.delete().where((CartLine.id == line_id) & (CartLine.cart == cart)).execute()
+        _touch(cart)
+
+
+def abandon(cart: Cart) -> None:
+    with write_transaction():
+        Cart.update(status="abandoned", updated_at=clock.now_utc()).where(
+            (Cart.id == cart.id) & (Cart.status == "open")
+        ).execute()
+
+
+def valid_age_check(cart: Cart, required_age: int) -> AgeCheck | None:
+    """The passed check of this cart that still covers what the cart needs."""
+    return (
+        AgeCheck.select()
+        .where(
+            (AgeCheck.cart == cart)
+            & (AgeCheck.result == "passed")
+            & (AgeCheck.required_age >= required_age)
+        )
+        .order_by(AgeCheck.id.desc())
+        .first()
+    )
+
+
+def price(cart: Cart) -> PricedCart:
+    """Lines, totals and VAT from the catalog: prices never come from the page."""
+    query = (
+        CartLine.select(CartLine, Product, Device, Voucher)
+        .join(Product)
+        .switch(CartLine)
+        .join(Device, JOIN.LEFT_OUTER)
+        .switch(CartLine)
+        .join(Voucher, JOIN.LEFT_OUTER)
+        .where(CartLine.cart == cart)
+        .order_by(CartLine.id)
+    )
+    lines: list[PricedLine] = []
+    restricted_ages: list[int | None] = []
+    for line in query:
+        product = line.product
+        free = line.voucher_id is not None
+        unit_price = 0 if free else product.price
+        lines.append(
+            PricedLine(
+                id=line.id,
+                kind="voucher" if free else "item",
+                description=product.name,
+                quantity=line.quantity,
+                unit_price=unit_price,
+                line_total=unit_price * line.quantity,
+                vat_rate=product.vat_rate,
+                product=product,
+                device=line.device if line.device_id else None,
+                voucher=line.voucher if free else None,
+            )
+        )
+        if product.age_restricted:
+            restricted_ages.append(product.min_age)
+    required = (
+        policy.required_age(restricted_ages, cart.store.legal_age) if restricted_ages else None
+    )
+    vat_by_rate: dict[int, int] = {}
+    for line in lines:
+        vat_by_rate[line.vat_rate] = vat_by_rate.get(line.vat_rate, 0) + line.vat_amount
+    return PricedCart(
+        cart=cart,
+        lines=lines,
+        required_age=required,
+        age_check=valid_age_check(cart, required) if required is not None else None,
+        vat_by_rate={rate: vat for rate, vat in sorted(vat_by_rate.items()) if vat or rate},
+    )

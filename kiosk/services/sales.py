@@ -1,0 +1,284 @@
+"""Age checks and completing a sale: one atomic transaction, once per cart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from peewee import JOIN, IntegrityError
+
+from .. import clock, policy
+from ..db import write_transaction
+from ..models import (
+    AgeCheck,
+    Cart,
+    CartLine,
+    Device,
+    Product,
+    Sale,
+    SaleLine,
+    Staff,
+    StockLevel,
+)
+from . import DomainError, audit, claims
+from .cart import PricedCart, price
+
+DOCUMENT_TYPES = ("id_card", "passport", "driving_licence", "other_official")
+TENDERS = ("card", "cash")
+
+
+@dataclass(frozen=True)
+class AgeCheckResult:
+    passed: bool
+    message: str
+    check: AgeCheck
+
+
+@dataclass(frozen=True)
+class CompletedSale:
+    sale: Sale
+    claim: claims.ClaimSecret | None  # shown once, on the kiosk and the receipt
+
+
+def birth_date_from(day: str, month: str, year: str, today: date) -> date:
+    """The typed date of birth, or a DomainError for a typing error (never a refusal)."""
+    try:
+        birth = policy.parse_birth_date(day, month, year)
+    except ValueError as err:
+        raise DomainError(
+            _("That date does not exist. Check the document and type it again (DD MM YYYY)."),
+            field="birth_date",
+            status=422,
+        ) from err
+    try:
+        policy.validate_birth_date(birth, today)
+    except ValueError as err:
+        raise DomainError(
+            _(
+                "That date is in the future or over 120 years ago. Check the document and type it again."
+            ),
+            field="birth_date",
+            status=422,
+        ) from err
+    return birth
+
+
+def record_age_check(
+    cart: Cart,
+    member: Staff,
+    *,
+    method: str,
+    document_type: str | None = None,
+    birth: date | None = None,
+) -> AgeCheckResult:
+    """Decide and record an age check for this cart. The date of birth is not stored."""
+    store = cart.store
+    priced = price(cart)
+    if priced.required_age is None:
+        raise DomainError(_("Nothing in the cart needs an age check."), status=409)
+    today = clock.today_in(store.timezone)
+    if method == "document" and document_type not in DOCUMENT_TYPES:
+        raise DomainError(_("Choose the document you saw."), field="document_type", status=422)
+    try:
+        decision = policy.decide_age_check(
+            birth, today, priced.required_age, method=method, challenge_age=store.challenge_age
+        )
+    except ValueError as err:
+        if method == "visual":
+            raise DomainError(
+                _("Check an ID document: this store or this cart needs one."),
+                field="method",
+                status=422,
+            ) from err
+        raise DomainError(
+            _("Type the date of birth from the document."), field="birth_date", status=422
+        ) from err
+    with write_transaction():
+        check = AgeCheck.create(
+            store=store,
+            staff=member,
+            cart=cart,
+            method=method,
+            document_type=document_type if method == "document" else None,
+            result="passed" if decision.passed else "refused",
+            refusal_reason=decision.refusal_reason,
+            required_age=priced.required_age,
+            created_at=clock.now_utc(),
+            local_date=today,
+        )
+        if decision.passed:
+            audit.record("age_check.passed", store=store, staff=member, subject=check)
+        else:
+            audit.record(
+                "age_check.refused",
+                store=store,
+                staff=member,
+                subject=check,
+                reason=decision.refusal_reason,
+            )
+    if decision.passed:
+        message = _("Age check passed for this sale.")
+    elif decision.refusal_reason == "no_id":
+        message = _("No ID shown: the sale cannot be completed. The refusal is recorded.")
+    else:
+        message = _(
+            "Under %(age)d: the sale cannot be completed. The refusal is recorded.",
+            age=priced.required_age,
+        )
+    return AgeCheckResult(passed=decision.passed, message=message, check=check)
+
+
+def _existing(idempotency_key: str) -> Sale | None:
+    return Sale.get_or_none(Sale.idempotency_key == idempotency_key)
+
+
+def complete_sale(cart: Cart, member: Staff, *, tender: str, idempotency_key: str) -> CompletedSale:
+    """Write the sale, its lines, stock, serials, age check and claim token, or nothing.
+
+    The cart's idempotency key makes a double tap, a retry or a resubmitted form
+    return the first sale instead of making a second.
+    """
+    if tender not in TENDERS:
+        raise DomainError(_("Choose card or cash."), field="tender", status=422)
+    if idempotency_key != cart.idempotency_key:
+        done = _existing(idempotency_key)
+        if done is not None:
+            return CompletedSale(sale=done, claim=None)
+        raise DomainError(_("This sale was changed on another screen. Check the cart."))
+    try:
+        with write_transaction():
+            done = _existing(idempotency_key)
+            if done is not None:
+                return CompletedSale(sale=done, claim=None)
+            priced = price(cart)
+            return _write_sale(cart, member, priced, tender)
+    except IntegrityError as err:
+        # A racing request won: either it made this very sale, or it sold a serial first.
+        done = _existing(idempotency_key)
+        if done is not None:
+            return CompletedSale(sale=done, claim=None)
+        raise DomainError(
+            _("A device in the cart was sold on another tablet a moment ago. Check the cart.")
+        ) from err
+
+
+def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> CompletedSale:
+    store = cart.store
+    if (
+        cart.status != "open"
+        or not Cart.select().where((Cart.id == cart.id) & (Cart.status == "open")).exists()
+    ):
+        raise DomainError(_("This sale is already finished. Start a new one."))
+    if priced.is_empty:
+        raise DomainError(_("The cart is empty."), status=422)
+    if priced.age_check_needed:
+        raise DomainError(
+            _("An age check is needed before this sale can be completed."), status=422
+        )
+    now = clock.now_utc()
+    sale = Sale.create(
+        store=store,
+        staff=member,
+        customer=cart.customer_id,
+        cart=cart,
+        idempotency_key=cart.idempotency_key,
+        age_check=priced.age_check,
+        tender=tender,
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        total=priced.total,
+        vat_total=priced.vat_total,
+        created_at=now,
+        local_date=clock.today_in(store.timezone, now),
+    )
+    has_devices = False
+    for line in priced.lines:
+        if line.device is not None:
+            has_devices = True
+            sold = (
+                Device.update(status="sold")
+                .where(
+                    (Device.id == line.device.id)
+                    & (Device.status == "in_stock")
+                    & (Device.store == store)
+                )
+                .execute()
+            )
+            if sold != 1:
+                raise DomainError(
+                    _(
+                        "Serial %(serial)s was sold on another tablet a moment ago. "
+                        "Remove it from the cart.",
+                        serial=line.device.serial,
+                    )
+                )
+        elif line.product is not None and line.kind == "item":
+            taken = (
+                StockLevel.update(quantity=StockLevel.quantity - line.quantity)
+                .where(
+                    (StockLevel.store == store)
+                    & (StockLevel.product == line.product)
+                    & (StockLevel.quantity >= line.quantity)
+                )
+                .execute()
+            )
+            if taken != 1:
+                raise DomainError(
+                    _(
+                        "The stock count has fewer than %(n)d of %(name)s. "
+                        "Count the shelf or ask a manager.",
+                        n=line.quantity,
+                        name=line.description,
+                    )
+                )
+        SaleLine.create(
+            sale=sale,
+            kind=line.kind,
+            product=line.product,
+            device=line.device,
+            voucher=line.voucher,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+            vat_rate=line.vat_rate,
+            vat_amount=line.vat_amount,
+        )
+    claim = claims.issue(sale, lifetime_days=store.claim_token_days) if has_devices else None
+    updated = (
+        Cart.update(status="completed", updated_at=now)
+        .where((Cart.id == cart.id) & (Cart.status == "open"))
+        .execute()
+    )
+    if updated != 1:
+        raise DomainError(_("This sale is already finished. Start a new one."))
+    audit.record(
+        "sale.completed",
+        store=store,
+        staff=member,
+        subject=sale,
+        total=sale.total,
+        lines=len(priced.lines),
+    )
+    return CompletedSale(sale=sale, claim=claim)
+
+
+def sale_for_receipt(sale_id: int, store_id: int) -> tuple[Sale, list[SaleLine]] | None:
+    """A sale of this store with its lines (serials and products in the same query)."""
+    sale = Sale.get_or_none((Sale.id == sale_id) & (Sale.store == store_id))
+    if sale is None:
+        return None
+    lines = list(
+        SaleLine.select(SaleLine, Product, Device)
+        .join(Product, JOIN.LEFT_OUTER)
+        .switch(SaleLine)
+        .join(Device, JOIN.LEFT_OUTER)
+        .where(SaleLine.sale == sale)
+        .order_by(SaleLine.id)
+    )
+    return sale, lines
+
+
+def cart_lines_count(cart: Cart) -> int:
+    return CartLine.select().where(CartLine.cart == cart).count()
