@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from babel.numbers import format_currency
+from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -26,6 +27,11 @@ def format_money(amount_minor: int, currency: str) -> str:
 def local_time(at: datetime, tz_name: str) -> str:
     """A stored UTC moment as the store's wall clock reads it."""
     return clock.local_now(tz_name, at).strftime("%Y-%m-%d %H:%M")
+
+
+def public_url(endpoint: str, **values: object) -> str:
+    """A link for a customer's phone: on the public address, not the tablet's store network."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def outcome_label(outcome: str) -> str:

@@ -8,6 +8,7 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 
 from .. import access, clock
+from ..formatting import public_url
 from ..models import Device, Product
 from ..services import DomainError, claims, qr, sales
 from ..services import cart as carts
@@ -234,6 +235,19 @@ def _claim_for(sale_id: int) -> claims.ClaimSecret | None:
     return claims.ClaimSecret(token=kept[0], code=kept[1]) if kept else None
 
 
+def _claim_view(sale_id: int, lines: list) -> dict:
+    claim = _claim_for(sale_id)
+    if claim is None or not any(line.device_id for line in lines):
+        return {"claim_url": None, "qr_svg": None, "claim_code": None, "short_claim_url": None}
+    claim_url = public_url("claim.open_token", token=claim.token)
+    return {
+        "short_claim_url": public_url("claim.enter_code"),
+        "claim_url": claim_url,
+        "qr_svg": qr.svg(claim_url),
+        "claim_code": claims.format_code(claim.code),
+    }
+
+
 @bp.get("/sales/<int:sale_id>/receipt")
 @access.staff_required()
 def receipt(sale_id: int):
@@ -241,11 +255,6 @@ def receipt(sale_id: int):
     if found is None:
         abort(404)
     sale, lines = found
-    claim = _claim_for(sale_id)
-    claim_url = qr_svg = None
-    if claim is not None and any(line.device_id for line in lines):
-        claim_url = url_for("claim.open_token", token=claim.token, _external=True)
-        qr_svg = qr.svg(claim_url)
     vat_by_rate: dict[int, int] = {}
     for line in lines:
         vat_by_rate[line.vat_rate] = vat_by_rate.get(line.vat_rate, 0) + line.vat_amount
@@ -254,9 +263,20 @@ def receipt(sale_id: int):
         sale=sale,
         lines=lines,
         vat_by_rate=vat_by_rate,
-        claim=claim,
-        claim_code=claims.format_code(claim.code) if claim else None,
-        claim_url=claim_url,
-        qr_svg=qr_svg,
         store=g.store,
+        **_claim_view(sale_id, lines),
     )
+
+
+@bp.get("/sales/<int:sale_id>/claim")
+@access.staff_required()
+def show_claim(sale_id: int):
+    """The claim QR, large, turned to the customer to scan with their phone right away."""
+    found = sales.sale_for_receipt(sale_id, g.store.id)
+    if found is None:
+        abort(404)
+    sale, lines = found
+    view = _claim_view(sale_id, lines)
+    if view["qr_svg"] is None:
+        return redirect(url_for("counter.receipt", sale_id=sale_id))
+    return render_template("counter/claim_qr.html", sale=sale, store=g.store, **view)

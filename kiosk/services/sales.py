@@ -55,9 +55,7 @@ def birth_date_from(day: str, month: str, year: str, today: date) -> date:
         policy.validate_birth_date(birth, today)
     except ValueError as err:
         raise DomainError(
-            _(
-                "That date is in the future or over 120 years ago. Check the document and type it again."
-            ),
+            _("That date is in the future or over 120 years ago. Check the document."),
             field="birth_date",
             status=422,
         ) from err
