@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app kiosk
 
-.PHONY: run test lint bench translations chromium clean help
+.PHONY: run test lint bench translations messages chromium clean help
 
 help:
 	@echo "make run    set up and serve the kiosk on http://127.0.0.1:8000"
@@ -20,6 +20,13 @@ $(STAMP): pyproject.toml
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d kiosk/translations
+
+# After changing user-facing strings: re-extract, then fill the new Swedish msgstr entries.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "Store Kiosk" -o kiosk/translations/messages.pot .
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations \
+		--no-fuzzy-matching --ignore-obsolete
 
 # Debian's Chromium for the browser tests; Playwright never downloads a browser here.
 chromium:

@@ -296,10 +296,14 @@ class Decision:
     allowed: bool
     outcome: str | None
     reason: str
+    # A stable name for the reason and its values, so screens can say it in the store's
+    # language (kiosk/formatting.py); ``reason`` is the English sentence.
+    code: str = ""
+    last_day: date | None = None
 
 
-def _refuse(reason: str) -> Decision:
-    return Decision(allowed=False, outcome=None, reason=reason)
+def _refuse(reason: str, code: str, last_day: date | None = None) -> Decision:
+    return Decision(allowed=False, outcome=None, reason=reason, code=code, last_day=last_day)
 
 
 def _check_swap_input(
@@ -356,26 +360,33 @@ def decide_swap(
 
     # These two are refused whoever owns the device, so they keep their own reason.
     if case == "lost_or_stolen":
-        return _refuse("A lost or stolen device cannot be swapped: there is no device to replace.")
+        return _refuse(
+            "A lost or stolen device cannot be swapped: there is no device to replace.",
+            "lost_or_stolen",
+        )
     if case == "cosmetic":
         return _refuse(
             "Purely cosmetic damage is not covered; only damage that affects how the "
-            "device works is."
+            "device works is.",
+            "cosmetic",
         )
     if not registered:
         return _refuse(
             "This device is not registered to an account: register the device first, "
-            "at the counter or with the claim QR code."
+            "at the counter or with the claim QR code.",
+            "unregistered",
         )
 
     if case in ("defect", "cosmetic_affects_function"):
         last = warranty_last_day(purchase_date)
         if today > last:
-            return _refuse(f"The warranty ran until {last.isoformat()}.")
+            return _refuse(f"The warranty ran until {last.isoformat()}.", "warranty_expired", last)
         return Decision(
             allowed=True,
             outcome="warranty",
             reason=f"Covered by the warranty: the last covered day is {last.isoformat()}.",
+            code="warranty",
+            last_day=last,
         )
 
     assert registration_date is not None  # _check_swap_input: registered needs a date
@@ -383,10 +394,15 @@ def decide_swap(
         last = accident_cover_last_day(registration_date)
         if accident_claim_used:
             return _refuse(
-                "The one accidental damage replacement for this device has already been used."
+                "The one accidental damage replacement for this device has already been used.",
+                "accident_used",
             )
         if today > last:
-            return _refuse(f"The accidental damage cover ran until {last.isoformat()}.")
+            return _refuse(
+                f"The accidental damage cover ran until {last.isoformat()}.",
+                "accident_expired",
+                last,
+            )
         return Decision(
             allowed=True,
             outcome="accident",
@@ -394,24 +410,32 @@ def decide_swap(
                 "Covered by the accidental damage cover (once per device): the last covered "
                 f"day is {last.isoformat()}."
             ),
+            code="accident",
+            last_day=last,
         )
 
     last = money_back_last_day(purchase_date)
     if money_back_used:
-        return _refuse("This device has already been returned for money back.")
+        return _refuse("This device has already been returned for money back.", "money_back_used")
     if accident_claim_used:
         return _refuse(
-            "Money back is void once the device has had an accidental damage replacement."
+            "Money back is void once the device has had an accidental damage replacement.",
+            "money_back_void",
         )
     if today > last:
-        return _refuse(f"The money-back period ran until {last.isoformat()}.")
+        return _refuse(
+            f"The money-back period ran until {last.isoformat()}.", "money_back_expired", last
+        )
     if money_back_returns_by_customer >= money_back_limit:
         return _refuse(
             f"This customer has already returned {money_back_returns_by_customer} devices "
-            f"for money back; the limit is {money_back_limit}."
+            f"for money back; the limit is {money_back_limit}.",
+            "money_back_limit",
         )
     return Decision(
         allowed=True,
         outcome="money_back",
         reason=f"Money back is possible: the last day for a return is {last.isoformat()}.",
+        code="money_back",
+        last_day=last,
     )

@@ -80,10 +80,11 @@ def pin_entry(staff_id: int) -> str | Response | tuple[str, int]:
 @bp.post("/lock")
 def lock() -> Response:
     member = access.current_staff()
+    reason = "idle" if request.form.get("reason") == "idle" else "lock"
     if member is not None:
-        staff_signin.record_sign_out(member, reason=request.form.get("reason", "lock"))
+        staff_signin.record_sign_out(member, reason=reason)
         access.lock_tablet(resume_at=access.safe_next(request.form.get("resume"), ""))
-    return access.hx_aware_redirect(url_for("auth.pin"))
+    return access.hx_aware_redirect(url_for("auth.pin", idle=1 if reason == "idle" else None))
 
 
 @bp.post("/signout")

@@ -31,13 +31,21 @@
     var lastActivity = Date.now();
     var warned = false;
 
+    var lastPing = Date.now();
+    function ping() {
+      // Tell the server the person is still here (it keeps its own idle clock).
+      lastPing = Date.now();
+      fetch(window.location.href, { method: "HEAD", credentials: "same-origin" });
+    }
     function activity() {
       lastActivity = Date.now();
       if (warned) {
         warned = false;
         if (dialog && dialog.open) dialog.close();
-        // Tell the server the person is still here.
-        fetch(window.location.href, { method: "HEAD", credentials: "same-origin" });
+        ping();
+      } else if ((Date.now() - lastPing) / 1000 > idle / 3) {
+        // Typing into a form sends nothing until it is submitted; keep the server in step.
+        ping();
       }
     }
     ["pointerdown", "keydown", "touchstart"].forEach(function (name) {

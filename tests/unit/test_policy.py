@@ -608,6 +608,7 @@ def test_refuses_money_back_for_a_device_already_returned():
         allowed=False,
         outcome=None,
         reason="This device has already been returned for money back.",
+        code="money_back_used",
     )
 
 

@@ -1,0 +1,155 @@
+"""The world the browser tests run in: the real app on a real port, and Debian's Chromium.
+
+The app is served by werkzeug in a background thread on a SQLite file (the HTTP and
+database tests cover PostgreSQL). Each test gets a fresh browser context (no cookies),
+a store with a manager and two staff, and an empty database afterwards. A console error
+or an uncaught script error fails the test: that is where a CSP violation shows up.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from werkzeug.serving import make_server
+
+from kiosk.config import PROJECT_ROOT
+from kiosk.extensions import db
+from tests import factories as make
+from tests.conftest import make_app, wipe_database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+LANDSCAPE = {"width": 1280, "height": 800}
+PORTRAIT = {"width": 800, "height": 1280}
+# Chromium reports every 4xx/5xx document as a console error; a test names the ones it expects.
+_FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
+
+
+@pytest.fixture(scope="session")
+def live_server(sqlite_url: str) -> Iterator[SimpleNamespace]:
+    # The browser reaches the app as 127.0.0.1:<port>, not as the test client's kiosk.test.
+    app = make_app(sqlite_url, SERVER_NAME=None)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", database=db.obj)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def shop(live_server: SimpleNamespace) -> Iterator[SimpleNamespace]:
+    """A store with a manager (PIN 1111) and two staff (PINs 2222 and 3333)."""
+    # Other test packages rebind the global proxy to their own databases; ours is the server's.
+    db.initialize(live_server.database)
+    wipe_database()
+    store = make.store(name="Kiosk Test City")
+    try:
+        yield SimpleNamespace(
+            store=store,
+            manager=make.staff(
+                store, role="manager", pin="1111", username="maja", display_name="Maja"
+            ),
+            erik=make.staff(store, pin="2222", username="erik", display_name="Erik"),
+            sara=make.staff(store, pin="3333", username="sara", display_name="Sara"),
+        )
+    finally:
+        if not db.is_closed():
+            db.close()
+        wipe_database()
+
+
+class Console:
+    """Everything the page said went wrong; a test allows the HTTP statuses it provokes."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.server_errors: list[str] = []
+        self.allowed_statuses: set[int] = set()
+
+    def allow(self, *statuses: int) -> None:
+        self.allowed_statuses.update(statuses)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def on_page_error(self, error: Exception) -> None:
+        self.errors.append(f"uncaught: {error}")
+
+    def on_response(self, response: Response) -> None:
+        if response.status >= 500:
+            self.server_errors.append(f"{response.status} {response.request.method} {response.url}")
+
+    def unexpected(self) -> list[str]:
+        return [
+            text
+            for text in self.errors
+            if not ((m := _FAILED_LOAD.search(text)) and int(m.group(1)) in self.allowed_statuses)
+        ]
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def page(
+    chromium: Browser, live_server: SimpleNamespace, shop: SimpleNamespace, console: Console
+) -> Iterator[Page]:
+    # Depends on ``shop`` so the browser is closed before the database is wiped.
+    context = chromium.new_context(base_url=live_server.url, viewport=LANDSCAPE)
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    page.on("console", console.on_console)
+    page.on("pageerror", console.on_page_error)
+    page.on("response", console.on_response)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not console.server_errors, f"server errors: {console.server_errors}"
+    assert not console.unexpected(), f"browser console errors: {console.unexpected()}"
+
+
+@pytest.fixture(scope="session")
+def screenshot() -> Callable[[Page, str], list[Path]]:
+    """Save the screen at tablet landscape and portrait into test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page: Page, name: str) -> list[Path]:
+        paths = []
+        for label, size in (("1280x800", LANDSCAPE), ("800x1280", PORTRAIT)):
+            page.set_viewport_size(size)
+            path = ARTIFACTS / f"{name}-{label}.png"
+            page.screenshot(path=str(path), full_page=True)
+            paths.append(path)
+        page.set_viewport_size(LANDSCAPE)
+        return paths
+
+    return take
