@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from . import clock
+from .policy import Decision
 
 OUTCOME_LABELS = {
     "warranty": _l("Warranty replacement"),
@@ -17,6 +18,45 @@ OUTCOME_LABELS = {
     "money_back": _l("Money back"),
 }
 ROLE_LABELS = {"staff": _l("Staff"), "manager": _l("Manager"), "admin": _l("Admin")}
+
+
+# The swap desk's reasons, said in the store's language; keyed by policy.Decision.code.
+SWAP_REASONS = {
+    "lost_or_stolen": _l("A lost or stolen device cannot be swapped: there is nothing to replace."),
+    "cosmetic": _l(
+        "Purely cosmetic damage is not covered; only damage that affects how the device works is."
+    ),
+    "unregistered": _l(
+        "This device is not registered to an account: register it first, at the counter or "
+        "with the claim QR code."
+    ),
+    "warranty": _l("Covered by the warranty: the last covered day is %(last_day)s."),
+    "warranty_expired": _l("The warranty ran until %(last_day)s."),
+    "accident": _l(
+        "Covered by the accidental damage cover (once per device): the last covered day is "
+        "%(last_day)s."
+    ),
+    "accident_used": _l(
+        "The one accidental damage replacement for this device has already been used."
+    ),
+    "accident_expired": _l("The accidental damage cover ran until %(last_day)s."),
+    "money_back": _l("Money back is possible: the last day for a return is %(last_day)s."),
+    "money_back_used": _l("This device has already been returned for money back."),
+    "money_back_void": _l(
+        "Money back is void once the device has had an accidental damage replacement."
+    ),
+    "money_back_expired": _l("The money-back period ran until %(last_day)s."),
+    "money_back_limit": _l("This customer has already returned the most devices allowed."),
+    "not_with_customer": _l("This unit is not with a customer: it is in stock or swapped out."),
+}
+
+
+def swap_reason(decision: Decision) -> str:
+    template = SWAP_REASONS.get(decision.code)
+    if template is None:
+        return decision.reason
+    last = decision.last_day.isoformat() if decision.last_day else ""
+    return str(template) % {"last_day": last} if "%(" in str(template) else str(template)
 
 
 def format_money(amount_minor: int, currency: str) -> str:

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from . import access, formatting
+from . import access, formatting, policy
 from .extensions import babel, csrf, login
 from .models import Customer, Staff
 
@@ -82,12 +82,16 @@ def init_app(app: Flask) -> None:
         format_money=formatting.format_money,
         local_time=formatting.local_time,
         outcome_label=formatting.outcome_label,
+        swap_reason=formatting.swap_reason,
+        warranty_last_day=policy.warranty_last_day,
+        mask_email=policy.mask_email,
+        mask_serial=policy.mask_serial,
         role_label=formatting.role_label,
     )
 
-    from . import auth, claim, counter, manager
+    from . import auth, claim, counter, manager, swaps
 
-    for blueprint in (auth.bp, counter.bp, claim.bp, manager.bp):
+    for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, manager.bp):
         app.register_blueprint(blueprint)
     app.before_request(load_tablet)
 
@@ -119,7 +123,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> tuple[str, int]:
-        return render_template("errors/error.html", error=err), err.code or 500
+        # A description the code gave (abort(400, description=...)) says more than the default.
+        custom = err.description if err.description != type(err).description else None
+        return render_template("errors/error.html", error=err, message=custom), err.code or 500
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

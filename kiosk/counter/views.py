@@ -197,7 +197,7 @@ def age_check():
             return redirect(url_for("counter.cart"))
         return _render(error=err.message, error_field=err.field, status=err.status, age_form=form)
     if result.passed:
-        return _after_change(message=result.message)
+        return _after_change()  # the cart itself now shows the pass
     return _after_change(error=DomainError(result.message, field="age_check", status=403))
 
 

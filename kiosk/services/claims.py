@@ -75,17 +75,22 @@ class Purchase:
     items: list[tuple[str, str]]  # (product name, masked serial)
 
 
-def find_open(token: str) -> Purchase | None:
-    """The unclaimed, unexpired purchase behind ``token``, or None for anything else."""
-    if not token or len(token) > 64:
+def _token_query(secret: str):  # noqa: ANN202
+    """A claim token by its QR secret or by its typed short code."""
+    query = ClaimToken.select(ClaimToken, Sale, Store).join(Sale).join(Store)
+    code = normalise_code(secret)
+    if len(code) == CODE_LENGTH and secret.replace("-", "").isalnum():
+        return query.where(
+            (ClaimToken.code_hash == digest(code)) | (ClaimToken.token_hash == digest(secret))
+        )
+    return query.where(ClaimToken.token_hash == digest(secret))
+
+
+def find_open(secret: str) -> Purchase | None:
+    """The unclaimed, unexpired purchase behind a secret, or None for anything else."""
+    if not secret or len(secret) > 64:
         return None
-    claim = (
-        ClaimToken.select(ClaimToken, Sale, Store)
-        .join(Sale)
-        .join(Store)
-        .where(ClaimToken.token_hash == digest(token))
-        .first()
-    )
+    claim = _token_query(secret).first()
     if claim is None or claim.claimed_at is not None or claim.expires_at <= clock.now_utc():
         return None
     lines = (
@@ -102,3 +107,7 @@ def find_open(token: str) -> Purchase | None:
         purchase_date=claim.sale.local_date.isoformat(),
         items=[(line.description, mask_serial(line.device.serial)) for line in lines],
     )
+
+
+def claim_state(sale: Sale) -> ClaimToken | None:
+    return ClaimToken.get_or_none(ClaimToken.sale == sale)

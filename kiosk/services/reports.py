@@ -1,19 +1,56 @@
-"""What the manager reads: a store-local day's replacements, sales and refusals."""
+"""What the manager reads: store-local days of replacements, sales, refusals and signals.
+
+Every report filters on ``(store_id, local_date)``, an index range, and runs a fixed
+number of queries whatever the number of rows: the cost follows the rows shown,
+not the years stored.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from .. import clock, policy
-from ..models import Customer, Device, Product, Registration, Staff, Store, Swap
+from ..models import (
+    AgeCheck,
+    Customer,
+    Device,
+    Product,
+    Registration,
+    Sale,
+    SaleLine,
+    Staff,
+    Store,
+    Swap,
+)
+
+MAX_RANGE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Period:
+    """A range of store-local days, both ends included."""
+
+    start: date
+    end: date
+
+    @property
+    def single_day(self) -> bool:
+        return self.start == self.end
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
 
 
 @dataclass(frozen=True)
 class ReplacementRow:
-    at_local: str
+    store: str
+    local_date: date
+    local_time: str
     outcome: str
     swap_case: str
     fault_code: str
@@ -22,40 +59,206 @@ class ReplacementRow:
     new_serial: str
     staff: str
     customer: str
+    refund: int | None
 
 
-def daily_replacements(store: Store, day: date) -> list[ReplacementRow]:
-    """Every swap and money-back return of one store-local day, in one query."""
-    NewDevice = Device.alias()
+@dataclass
+class ReplacementReport:
+    rows: list[ReplacementRow]
+    by_outcome: Counter[str] = field(default_factory=Counter)
+    by_model: Counter[str] = field(default_factory=Counter)
+    by_staff: Counter[str] = field(default_factory=Counter)
+
+
+def replacements(stores: list[Store], period: Period) -> ReplacementReport:
+    """Every swap and money-back return in the period, in one query."""
+    old = Device.alias("old")
+    new = Device.alias("new")
     query = (
-        Swap.select(Swap, Device, NewDevice, Product, Staff, Registration, Customer)
-        .join(Device, on=(Swap.old_device == Device.id))
-        .join(Product, on=(Device.product == Product.id))
+        Swap.select(
+            Swap.created_at,
+            Swap.local_date,
+            Swap.outcome,
+            Swap.swap_case,
+            Swap.fault_code,
+            Swap.refund_amount,
+            Swap.store,
+            old.serial.alias("old_serial"),
+            new.serial.alias("new_serial"),
+            Product.name.alias("model"),
+            Staff.display_name.alias("staff_name"),
+            Customer.email.alias("customer_email"),
+        )
+        .join(old, on=(Swap.old_device == old.id))
+        .join(Product, on=(old.product == Product.id))
         .switch(Swap)
-        .join(NewDevice, JOIN.LEFT_OUTER, on=(Swap.new_device == NewDevice.id))
+        .join(new, JOIN.LEFT_OUTER, on=(Swap.new_device == new.id))
         .switch(Swap)
         .join(Staff, on=(Swap.staff == Staff.id))
         .switch(Swap)
         .join(Registration, on=(Swap.registration == Registration.id))
         .join(Customer, JOIN.LEFT_OUTER, on=(Registration.customer == Customer.id))
-        .where((Swap.store == store) & (Swap.local_date == day))
-        .order_by(Swap.created_at)
-    )
-    rows = []
-    for swap in query:
-        customer = swap.registration.customer
-        new_device = getattr(swap, "new_device", None) if swap.new_device_id else None
-        rows.append(
-            ReplacementRow(
-                at_local=clock.local_now(store.timezone, swap.created_at).strftime("%H:%M"),
-                outcome=swap.outcome,
-                swap_case=swap.swap_case,
-                fault_code=swap.fault_code or "",
-                model=swap.old_device.product.name,
-                old_serial=swap.old_device.serial,
-                new_serial=new_device.serial if new_device else "",
-                staff=swap.staff.display_name,
-                customer=policy.mask_email(customer.email) if customer else "",
-            )
+        .where(
+            Swap.store.in_([s.id for s in stores])
+            & Swap.local_date.between(period.start, period.end)
         )
-    return rows
+        .order_by(Swap.local_date, Swap.created_at, Swap.id)
+        .dicts()
+    )
+    by_id = {s.id: s for s in stores}
+    report = ReplacementReport(rows=[])
+    for row in query:
+        store = by_id[row["store"]]
+        item = ReplacementRow(
+            store=store.name,
+            local_date=row["local_date"],
+            local_time=clock.local_now(store.timezone, row["created_at"]).strftime("%H:%M"),
+            outcome=row["outcome"],
+            swap_case=row["swap_case"],
+            fault_code=row["fault_code"] or "",
+            model=row["model"],
+            old_serial=row["old_serial"],
+            new_serial=row["new_serial"] or "",
+            staff=row["staff_name"],
+            customer=policy.mask_email(row["customer_email"]) if row["customer_email"] else "",
+            refund=row["refund_amount"],
+        )
+        report.rows.append(item)
+        report.by_outcome[item.outcome] += 1
+        report.by_model[item.model] += 1
+        report.by_staff[item.staff] += 1
+    return report
+
+
+def daily_replacements(store: Store, day: date) -> list[ReplacementRow]:
+    return replacements([store], Period(day, day)).rows
+
+
+def outcome_history(stores: list[Store], last_day: date, days: int = 30) -> list[dict]:
+    """Swaps per day and outcome for the chart, oldest first, with empty days kept."""
+    first = last_day - timedelta(days=days - 1)
+    counts: dict[date, Counter[str]] = defaultdict(Counter)
+    query = (
+        Swap.select(Swap.local_date, Swap.outcome, fn.COUNT(Swap.id).alias("n"))
+        .where(Swap.store.in_([s.id for s in stores]) & Swap.local_date.between(first, last_day))
+        .group_by(Swap.local_date, Swap.outcome)
+        .tuples()
+    )
+    for day, outcome, n in query:
+        counts[day][outcome] = n
+    return [
+        {"day": first + timedelta(days=i), "counts": counts[first + timedelta(days=i)]}
+        for i in range(days)
+    ]
+
+
+@dataclass
+class SalesSummary:
+    count: int
+    revenue: int
+    vat_by_rate: dict[int, int]
+    by_kind: dict[str, int]
+    refusals: Counter[str]
+
+
+def sales_summary(stores: list[Store], period: Period) -> SalesSummary:
+    ids = [s.id for s in stores]
+    in_period = Sale.store.in_(ids) & Sale.local_date.between(period.start, period.end)
+    count, revenue = (
+        Sale.select(fn.COUNT(Sale.id), fn.COALESCE(fn.SUM(Sale.total), 0))
+        .where(in_period)
+        .tuples()
+        .get()
+    )
+    vat_by_rate: dict[int, int] = {}
+    by_kind: dict[str, int] = {}
+    lines = (
+        SaleLine.select(
+            SaleLine.vat_rate,
+            fn.COALESCE(Product.kind, "discount").alias("kind"),
+            fn.SUM(SaleLine.line_total),
+            fn.SUM(SaleLine.vat_amount),
+        )
+        .join(Sale)
+        .switch(SaleLine)
+        .join(Product, JOIN.LEFT_OUTER)
+        .where(in_period)
+        .group_by(SaleLine.vat_rate, fn.COALESCE(Product.kind, "discount"))
+        .tuples()
+    )
+    for rate, kind, gross, vat in lines:
+        vat_by_rate[rate] = vat_by_rate.get(rate, 0) + int(vat)
+        by_kind[kind] = by_kind.get(kind, 0) + int(gross)
+    refusals = Counter(
+        dict(
+            AgeCheck.select(AgeCheck.refusal_reason, fn.COUNT(AgeCheck.id))
+            .where(
+                AgeCheck.store.in_(ids)
+                & AgeCheck.local_date.between(period.start, period.end)
+                & (AgeCheck.result == "refused")
+            )
+            .group_by(AgeCheck.refusal_reason)
+            .tuples()
+        )
+    )
+    return SalesSummary(
+        count=count,
+        revenue=int(revenue),
+        vat_by_rate=dict(sorted(vat_by_rate.items())),
+        by_kind=by_kind,
+        refusals=refusals,
+    )
+
+
+@dataclass(frozen=True)
+class StaffSignal:
+    staff: str
+    swaps: int
+    sales: int
+    rate: float
+    store_rate: float
+
+
+def signals(stores: list[Store], last_day: date, days: int = 30) -> dict:
+    """Things worth a look: chains swapped more than once, and staff far from the store.
+
+    A staff member stands out when, over the last 30 days, they made at least 5 swaps
+    and their swaps per 100 sales are at least twice the store's.
+    """
+    ids = [s.id for s in stores]
+    first = last_day - timedelta(days=days - 1)
+    repeat = list(
+        Swap.select(Swap.registration, fn.COUNT(Swap.id).alias("n"))
+        .where(Swap.store.in_(ids) & Swap.local_date.between(first, last_day))
+        .group_by(Swap.registration)
+        .having(fn.COUNT(Swap.id) > 1)
+        .order_by(fn.COUNT(Swap.id).desc())
+        .limit(50)
+        .tuples()
+    )
+    swaps_by_staff = dict(
+        Swap.select(Swap.staff, fn.COUNT(Swap.id))
+        .where(Swap.store.in_(ids) & Swap.local_date.between(first, last_day))
+        .group_by(Swap.staff)
+        .tuples()
+    )
+    sales_by_staff = dict(
+        Sale.select(Sale.staff, fn.COUNT(Sale.id))
+        .where(Sale.store.in_(ids) & Sale.local_date.between(first, last_day))
+        .group_by(Sale.staff)
+        .tuples()
+    )
+    names = dict(
+        Staff.select(Staff.id, Staff.display_name)
+        .where(Staff.id.in_(list(swaps_by_staff) or [0]))
+        .tuples()
+    )
+    total_swaps, total_sales = sum(swaps_by_staff.values()), sum(sales_by_staff.values())
+    store_rate = 100 * total_swaps / total_sales if total_sales else 0.0
+    flagged = []
+    for staff_id, swaps in swaps_by_staff.items():
+        sales = sales_by_staff.get(staff_id, 0)
+        rate = 100 * swaps / sales if sales else float(swaps * 100)
+        if swaps >= 5 and store_rate and rate >= 2 * store_rate:
+            flagged.append(StaffSignal(names[staff_id], swaps, sales, rate, store_rate))
+    return {"repeat_chains": repeat, "staff": flagged, "store_rate": store_rate}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -78,3 +79,76 @@ def create_staff(
         )
         audit.record("staff.created", store=store, staff=by, subject=member, role=role)
     return member
+
+
+def _in_scope(by: Staff, member: Staff) -> None:
+    if by.role != "admin" and member.store_id != by.store_id:
+        raise DomainError(str(_l("You can manage staff of your own store only.")), status=403)
+
+
+def deactivate(member: Staff, *, by: Staff) -> None:
+    _in_scope(by, member)
+    if member.id == by.id:
+        raise DomainError(str(_l("You cannot deactivate yourself.")), status=409)
+    with write_transaction():
+        Staff.update(is_active=False).where(Staff.id == member.id).execute()
+        audit.record("staff.deactivated", store=member.store_id, staff=by, subject=member)
+
+
+def reset_pin(member: Staff, pin: str, *, by: Staff) -> None:
+    _in_scope(by, member)
+    validate_pin(pin)
+    with write_transaction():
+        if pin_taken(member.store, pin, except_staff=member):
+            raise DomainError(str(_l("Someone in this store already has that PIN.")), field="pin")
+        Staff.update(
+            pin_hash=generate_password_hash(pin), failed_pin_attempts=0, pin_locked_until=None
+        ).where(Staff.id == member.id).execute()
+        audit.record("staff.pin_reset", store=member.store_id, staff=by, subject=member)
+
+
+def change_role(member: Staff, role: str, *, by: Staff) -> None:
+    """A manager may give any role up to their own, never above it."""
+    _in_scope(by, member)
+    if role not in ROLES:
+        raise DomainError(str(_l("Unknown role.")), field="role", status=400)
+    if ROLES.index(role) > ROLES.index(by.role) or ROLES.index(member.role) > ROLES.index(by.role):
+        raise DomainError(
+            str(_l("You cannot give or change a role above your own.")), field="role", status=403
+        )
+    with write_transaction():
+        Staff.update(role=role).where(Staff.id == member.id).execute()
+        audit.record(
+            "staff.role_changed",
+            store=member.store_id,
+            staff=by,
+            subject=member,
+            old=member.role,
+            new=role,
+        )
+
+
+SETTINGS = (
+    "name",
+    "timezone",
+    "language",
+    "legal_age",
+    "challenge_age",
+    "idle_lock_seconds",
+    "claim_token_days",
+)
+
+
+def update_settings(store: Store, values: dict, *, by: Staff) -> None:
+    if values["timezone"] not in available_timezones():
+        raise DomainError(
+            str(_l("Unknown time zone: use a name such as Europe/Stockholm.")),
+            field="timezone",
+            status=422,
+        )
+    changed = {k: values[k] for k in SETTINGS if getattr(store, k) != values[k]}
+    if not changed:
+        return
+    with write_transaction():
+        Store.update(**changed).where(Store.id == store.id).execute()
+        audit.record("store.settings_changed", store=store, staff=by, subject=store, **changed)

@@ -14,8 +14,9 @@
     if (value === "clear") input.value = "";
     else if (value === "back") input.value = input.value.slice(0, -1);
     else if (!input.maxLength || input.maxLength < 0 || input.value.length < input.maxLength) input.value += value;
-    input.dispatchEvent(new Event("input", { bubbles: true }));
+    // Focus first: the input handler may move focus on (day -> month -> year).
     input.focus();
+    input.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
   // Idle lock: warn, then lock back to the PIN screen. The server enforces the same

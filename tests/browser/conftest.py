@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
 from werkzeug.serving import make_server
 
@@ -45,7 +47,9 @@ def live_server(sqlite_url: str) -> Iterator[SimpleNamespace]:
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", database=db.obj)
+        yield SimpleNamespace(
+            url=f"http://127.0.0.1:{server.server_port}", database=db.obj, app=app
+        )
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -81,6 +85,29 @@ def shop(live_server: SimpleNamespace) -> Iterator[SimpleNamespace]:
         if not db.is_closed():
             db.close()
         wipe_database()
+
+
+class ServerClock:
+    """The live server's "now", moved by a test (kiosk.clock reads ``CLOCK_NOW``)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def set(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("CLOCK_NOW must be an aware datetime")
+        self.app.config["CLOCK_NOW"] = now
+
+
+@pytest.fixture
+def server_clock(live_server: SimpleNamespace) -> Iterator[ServerClock]:
+    """Freeze the server's clock for one test; the real time is back afterwards."""
+    app = live_server.app
+    before = app.config.get("CLOCK_NOW")
+    try:
+        yield ServerClock(app)
+    finally:
+        app.config["CLOCK_NOW"] = before
 
 
 class Console:
@@ -150,6 +177,11 @@ def screenshot() -> Callable[[Page, str], list[Path]]:
             page.screenshot(path=str(path), full_page=True)
             paths.append(path)
         page.set_viewport_size(LANDSCAPE)
+        # Hiding the caret leaves an empty style="" on every input; htmx copies it onto the
+        # swapped-in twin of an element with an id, and the CSP reports that as a violation.
+        page.evaluate(
+            "document.querySelectorAll('[style=\"\"]').forEach(e => e.removeAttribute('style'))"
+        )
         return paths
 
     return take

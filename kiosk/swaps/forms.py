@@ -1,0 +1,77 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..services.swaps import FAULT_CODES
+
+CASE_CHOICES = [
+    SelectChoice("defect", _l("Defect or malfunction")),
+    SelectChoice("cosmetic_affects_function", _l("Damage that affects how it works")),
+    SelectChoice("cosmetic", _l("Cosmetic damage only")),
+    SelectChoice("accident", _l("Accidental damage")),
+    SelectChoice("lost_or_stolen", _l("Lost or stolen")),
+    SelectChoice("money_back", _l("Money back")),
+]
+
+
+class FindForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    serial = StringField(
+        _l("Serial of the customer's device"),
+        validators=[
+            DataRequired(_l("Scan or type the serial number under the box.")),
+            Length(max=80, message=_l("That is too long to be a serial.")),
+        ],
+    )
+
+
+class ReplaceForm(FlaskForm):
+    replacement = StringField(
+        _l("Serial of the new unit from the shelf"),
+        validators=[
+            DataRequired(_l("Scan the new unit's serial.")),
+            Length(max=80, message=_l("That is too long to be a serial.")),
+        ],
+    )
+    fault_code = SelectField(
+        _l("Fault code"),
+        choices=[SelectChoice(code, code) for code in FAULT_CODES],
+        validators=[DataRequired(_l("Choose a fault code."))],
+    )
+    note = TextAreaField(
+        _l("Note for the maker"),
+        validators=[Optional(), Length(max=500, message=_l("A note is at most 500 characters."))],
+    )
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("Customer's email"),
+        validators=[
+            DataRequired(_l("Type the customer's email.")),
+            Email(_l("That is not an email address."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Type the customer's name.")), Length(max=120)]
+    )
+    birth_date = DateField(
+        _l("Date of birth"),
+        validators=[DataRequired(_l("Type the date of birth (YYYY-MM-DD)."))],
+    )
+    purchase_date = DateField(
+        _l("Purchase date (from the customer's receipt)"), validators=[Optional()]
+    )
+    product_id = SelectField(
+        _l("Model"), coerce=int, validators=[Optional()], choices=[], validate_choice=False
+    )
+    terms = BooleanField(
+        _l("The customer accepts the terms"),
+        validators=[DataRequired(_l("The customer must accept the terms."))],
+    )
+    marketing = BooleanField(_l("The customer wants offers by email (optional)"))

@@ -1,0 +1,279 @@
+"""The manager's reports over HTTP: store-local days, scope, CSV, staff rules, query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kiosk.extensions import db
+from kiosk.models import AuditEvent, Device, Registration, Staff, Store, Swap
+from tests import factories as make
+from tests.conftest import csrf_from
+
+DAY = date(2026, 3, 10)
+
+
+def add_swaps(store: Store, seller: Staff, at: list[datetime], local_days: list[date]) -> None:
+    """Swaps written the fast way, as the data a report reads."""
+    model = make.product("device", name=f"Model for {store.code}")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    start = (Device.select().count() or 0) + 1
+    devices = [
+        {
+            "serial": f"{store.code}X{start + i:07d}",
+            "product": model,
+            "store": store,
+            "status": "replaced_out",
+            "received_at": now,
+        }
+        for i in range(2 * len(at))
+    ]
+    with db.atomic():
+        Device.insert_many(devices).execute()
+        units = list(Device.select().where(Device.product == model).order_by(Device.id))
+        owner = make.customer()
+        chains = [
+            {
+                "customer": owner,
+                "store": store,
+                "purchase_date": date(2026, 1, 1),
+                "registration_date": date(2026, 1, 1),
+                "source": "counter",
+                "created_at": now,
+            }
+            for _ in at
+        ]
+        Registration.insert_many(chains).execute()
+        regs = list(
+            Registration.select().where(Registration.store == store).order_by(Registration.id)
+        )[-len(at) :]
+        Swap.insert_many(
+            [
+                {
+                    "store": store,
+                    "staff": seller,
+                    "registration": reg,
+                    "old_device": units[2 * i],
+                    "new_device": units[2 * i + 1],
+                    "swap_case": "defect",
+                    "outcome": "warranty",
+                    "fault_code": "LED",
+                    "created_at": moment,
+                    "local_date": day,
+                }
+                for i, (reg, moment, day) in enumerate(zip(regs, at, local_days, strict=True))
+            ]
+        ).execute()
+
+
+@pytest.fixture
+def two_stores(shop):  # noqa: ANN201
+    london = make.store(name="London", timezone="Europe/London", code="LON9")
+    london_manager = make.staff(london, role="manager", username="lena", display_name="Lena")
+    return SimpleNamespace(stockholm=shop.store, london=london, london_manager=london_manager)
+
+
+def test_swap_at_2330_local_counts_on_the_local_day(client: FlaskClient, auth, shop, two_stores):
+    # 23:30 in Stockholm on the 10th is 22:30 UTC on the 10th; 00:30 on the 11th is 23:30 UTC
+    # on the 10th. The second one belongs to the 11th in the store, whatever UTC says.
+    add_swaps(
+        shop.store,
+        shop.erik,
+        [datetime(2026, 3, 10, 22, 30, tzinfo=UTC), datetime(2026, 3, 10, 23, 30, tzinfo=UTC)],
+        [date(2026, 3, 10), date(2026, 3, 11)],
+    )
+    auth.sign_in("maja")
+    tenth = client.get("/manager/?day=2026-03-10")
+    eleventh = client.get("/manager/?day=2026-03-11")
+    assert tenth.text.count("<tr>") - 1 == 1 and "23:30" in tenth.text
+    assert eleventh.text.count("<tr>") - 1 == 1 and "00:30" in eleventh.text
+
+
+def test_manager_sees_only_their_store_and_gets_403_for_another(client, auth, shop, two_stores):
+    add_swaps(
+        two_stores.london, two_stores.london_manager, [datetime(2026, 3, 10, 12, tzinfo=UTC)], [DAY]
+    )
+    auth.sign_in("maja")
+    own = client.get(f"/manager/?day={DAY}")
+    assert own.status_code == 200 and "LON9X" not in own.text
+    other = two_stores.london.id
+    assert client.get(f"/manager/?day={DAY}&store={other}").status_code == 403
+    assert client.get(f"/manager/replacements.csv?day={DAY}&store={other}").status_code == 403
+    assert client.get(f"/manager/replacements.csv?day={DAY}&store=all").status_code == 403
+
+
+def test_admin_picks_any_store_or_all(client: FlaskClient, auth, shop, two_stores) -> None:
+    make.staff(shop.store, role="admin", username="root", display_name="Root")
+    add_swaps(
+        two_stores.london, two_stores.london_manager, [datetime(2026, 3, 10, 12, tzinfo=UTC)], [DAY]
+    )
+    add_swaps(shop.store, shop.erik, [datetime(2026, 3, 10, 12, tzinfo=UTC)], [DAY])
+    auth.sign_in("root")
+    everything = client.get(f"/manager/?day={DAY}&store=all")
+    assert "LON9X" in everything.text and f"{shop.store.code}X" in everything.text
+    london = client.get(f"/manager/?day={DAY}&store={two_stores.london.id}")
+    assert "LON9X" in london.text and f"{shop.store.code}X" not in london.text
+
+
+def test_csv_has_a_header_and_exactly_the_rows_shown(client: FlaskClient, auth, shop):
+    add_swaps(
+        shop.store,
+        shop.erik,
+        [datetime(2026, 3, 10, h, tzinfo=UTC) for h in (9, 10, 11)],
+        [DAY] * 3,
+    )
+    add_swaps(shop.store, shop.erik, [datetime(2026, 3, 11, 9, tzinfo=UTC)], [date(2026, 3, 11)])
+    auth.sign_in("maja")
+    response = client.get(f"/manager/replacements.csv?day={DAY}")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    in_db = Swap.select().where((Swap.store == shop.store) & (Swap.local_date == DAY))
+    assert len(rows) == in_db.count() == 3
+    assert {r["date"] for r in rows} == {"2026-03-10"}
+    assert sorted(r["old_serial"] for r in rows) == sorted(s.old_device.serial for s in in_db)
+
+
+def test_bad_days_get_a_clear_400(client: FlaskClient, auth, shop) -> None:
+    auth.sign_in("maja")
+    bad = client.get("/manager/?day=2026-02-30")
+    assert bad.status_code == 400 and "2026-11-25" in bad.text
+    backwards = client.get("/manager/?from=2026-03-10&to=2026-03-01")
+    assert backwards.status_code == 400 and "ends before it starts" in backwards.text
+
+
+def _count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    original = db.obj.execute_sql
+
+    def counting(sql, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(sql)
+        return original(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db.obj, "execute_sql", counting)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "page", ["/manager/", "/manager/replacements.csv", "/manager/sales", "/manager/signals"]
+)
+def test_report_pages_run_the_same_number_of_queries_for_10_and_1000_swaps(
+    app: Flask, client: FlaskClient, auth, shop, monkeypatch, page
+) -> None:
+    auth.sign_in("maja")
+    counts = []
+    for n in (10, 990):
+        add_swaps(shop.store, shop.erik, [datetime(2026, 3, 10, 12, tzinfo=UTC)] * n, [DAY] * n)
+        seen = _count_queries(monkeypatch)
+        response = client.get(f"{page}?day={DAY}")
+        assert response.status_code == 200
+        counts.append(len(seen))
+        monkeypatch.undo()
+    assert Swap.select().count() == 1000
+    assert counts[0] == counts[1]
+
+
+def test_staff_management_is_audited_and_bounded_by_role(client, auth, shop, two_stores):
+    auth.sign_in("maja")
+    page = client.get("/manager/staff")
+    token = csrf_from(page.text)
+    created = client.post(
+        "/manager/staff",
+        data={
+            "csrf_token": token,
+            "display_name": "Nora",
+            "username": "nora",
+            "role": "staff",
+            "password": "long enough",
+            "pin": "4545",
+        },
+    )
+    assert created.status_code == 302
+    nora = Staff.get(Staff.username == "nora")
+    assert nora.store_id == shop.store.id
+    taken = client.post(
+        "/manager/staff",
+        data={
+            "csrf_token": token,
+            "display_name": "Nils",
+            "username": "nils",
+            "role": "staff",
+            "password": "long enough",
+            "pin": "2222",
+        },
+    )
+    assert taken.status_code == 409 and "already has that PIN" in taken.text
+    above = client.post(
+        f"/manager/staff/{nora.id}/role", data={"csrf_token": token, "role": "admin"}
+    )
+    assert above.status_code == 403 and Staff.get_by_id(nora.id).role == "staff"
+    assert (
+        client.post(
+            f"/manager/staff/{nora.id}/role", data={"csrf_token": token, "role": "manager"}
+        ).status_code
+        == 302
+    )
+    assert Staff.get_by_id(nora.id).role == "manager"
+    assert (
+        client.post(
+            f"/manager/staff/{nora.id}/pin", data={"csrf_token": token, "pin": "7777"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(f"/manager/staff/{nora.id}/deactivate", data={"csrf_token": token}).status_code
+        == 302
+    )
+    assert not Staff.get_by_id(nora.id).is_active
+    other = two_stores.london_manager.id
+    assert (
+        client.post(f"/manager/staff/{other}/deactivate", data={"csrf_token": token}).status_code
+        == 403
+    )
+    assert Staff.get_by_id(other).is_active
+    changes = ["staff.created", "staff.role_changed", "staff.pin_reset", "staff.deactivated"]
+    audited = AuditEvent.select().where(AuditEvent.action.in_(changes)).order_by(AuditEvent.id)
+    assert [(e.action, e.subject_id, e.staff_id) for e in audited] == [
+        (action, nora.id, shop.manager.id) for action in changes
+    ]
+
+
+def test_store_settings_validate_and_are_audited(client: FlaskClient, auth, shop) -> None:
+    auth.sign_in("maja")
+    token = csrf_from(client.get("/manager/settings").text)
+    base = {
+        "csrf_token": token,
+        "name": "Kiosk Sundsvall",
+        "timezone": "Europe/Stockholm",
+        "language": "sv",
+        "legal_age": "18",
+        "challenge_age": "",
+        "idle_lock_seconds": "120",
+        "claim_token_days": "30",
+    }
+    bad_zone = client.post("/manager/settings", data=base | {"timezone": "Mars/Olympus"})
+    assert bad_zone.status_code == 422 and "Unknown time zone" in bad_zone.text
+    too_young = client.post("/manager/settings", data=base | {"legal_age": "12"})
+    assert too_young.status_code == 422
+    assert client.post("/manager/settings", data=base).status_code == 302
+    store = Store.get_by_id(shop.store.id)
+    assert (store.name, store.language, store.idle_lock_seconds) == ("Kiosk Sundsvall", "sv", 120)
+    assert AuditEvent.select().where(AuditEvent.action == "store.settings_changed").count() == 1
+
+
+def test_plain_staff_get_403_on_every_manager_page(client: FlaskClient, auth, shop) -> None:
+    auth.sign_in("erik")
+    for url in (
+        "/manager/",
+        "/manager/replacements.csv",
+        "/manager/sales",
+        "/manager/signals",
+        "/manager/staff",
+        "/manager/settings",
+    ):
+        assert client.get(url).status_code == 403, url
