@@ -28,12 +28,19 @@ LAST_ACTIVE = "last_active"
 RESUME = "resume"
 
 
+def _signed_in() -> object:
+    # The object itself, not the proxy: it must outlive a logout in the same request.
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
 def current_staff() -> Staff | None:
-    return current_user if isinstance(current_user, Staff) else None  # type: ignore[return-value]
+    user = _signed_in()
+    return user if isinstance(user, Staff) else None
 
 
 def current_customer() -> Customer | None:
-    return current_user if isinstance(current_user, Customer) else None  # type: ignore[return-value]
+    user = _signed_in()
+    return user if isinstance(user, Customer) else None
 
 
 def tablet_store() -> Store | None:
@@ -53,16 +60,16 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def _renew_session(keep: dict[str, Any]) -> None:
+def renew_session(keep: dict[str, Any] | None = None) -> None:
     # Flask sessions are signed cookies: clearing and re-filling gives a fresh
     # cookie and a fresh session id, so a fixed session cannot be carried over.
     session.clear()
-    session.update(keep)
+    session.update(keep or {})
     session["sid"] = secrets.token_urlsafe(16)
 
 
 def open_tablet(member: Staff) -> None:
-    _renew_session({TABLET_STORE: member.store_id})
+    renew_session({TABLET_STORE: member.store_id})
     login_user(member)
     session[LAST_ACTIVE] = clock.now_utc().timestamp()
 
@@ -71,7 +78,7 @@ def switch_person(member: Staff) -> str | None:
     """Make ``member`` the person at the tablet; return where their work was left."""
     resume = dict(session.get(RESUME, {}))
     target = resume.pop(str(member.id), None)
-    _renew_session({TABLET_STORE: session.get(TABLET_STORE), RESUME: resume})
+    renew_session({TABLET_STORE: session.get(TABLET_STORE), RESUME: resume})
     login_user(member)
     session[LAST_ACTIVE] = clock.now_utc().timestamp()
     return target

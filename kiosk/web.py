@@ -89,9 +89,9 @@ def init_app(app: Flask) -> None:
         role_label=formatting.role_label,
     )
 
-    from . import auth, claim, counter, manager, swaps
+    from . import account, auth, claim, counter, manager, swaps
 
-    for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, manager.bp):
+    for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, account.bp, manager.bp):
         app.register_blueprint(blueprint)
     app.before_request(load_tablet)
 

@@ -173,3 +173,51 @@ def shop(app: Flask):  # noqa: ANN201
         erik=make.staff(store, pin="2222", username="erik", display_name="Erik"),
         sara=make.staff(store, pin="3333", username="sara", display_name="Sara"),
     )
+
+
+class Mailbox:
+    """A real SMTP server on loopback (aiosmtpd), keeping what it receives."""
+
+    def __init__(self) -> None:
+        from email import message_from_bytes, policy
+
+        self.messages: list = []
+        self._parse = lambda data: message_from_bytes(data, policy=policy.default)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        self.messages.append(self._parse(envelope.original_content or envelope.content))
+        return "250 OK"
+
+    def last_to(self, address: str):  # noqa: ANN201
+        found = [m for m in self.messages if address.lower() in m["To"].lower()]
+        assert found, f"no mail to {address}"
+        return found[-1]
+
+    @staticmethod
+    def link_in(message, path_part: str) -> str:  # noqa: ANN001
+        import re
+
+        body = message.get_content()
+        links = [m for m in re.findall(r"https?://\S+", body) if path_part in m]
+        assert links, f"no link with {path_part} in: {body}"
+        return links[0]
+
+
+@pytest.fixture
+def mailbox(app: Flask) -> Iterator[Mailbox]:
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # aiosmtpd wants a port number, not 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    try:
+        yield box
+    finally:
+        controller.stop()
+        app.config.update(SMTP_HOST="")

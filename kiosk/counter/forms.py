@@ -1,8 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..fields import email_field
 
 DOCUMENT_CHOICES = [
     SelectChoice("id_card", _l("ID card")),
@@ -17,7 +27,8 @@ class ScanForm(FlaskForm):
         _l("Scan or type a serial or SKU"),
         validators=[
             DataRequired(_l("Scan or type a serial or SKU.")),
-            Length(max=64, message=_l("That code is too long to be a serial or SKU.")),
+            # Room for a customer's account QR; serials and SKUs are checked for 64 later.
+            Length(max=400, message=_l("That code is too long to be a serial or SKU.")),
         ],
     )
 
@@ -63,3 +74,20 @@ class CompleteForm(FlaskForm):
         validators=[InputRequired(_l("Choose card or cash."))],
     )
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class CounterSignUpForm(FlaskForm):
+    """The customer registers at the counter; they choose a password from the activation mail."""
+
+    email = email_field(_l("Customer's email"), _l("Type the customer's email."))
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Type the customer's name.")), Length(max=120)]
+    )
+    birth_date = DateField(
+        _l("Date of birth"), validators=[DataRequired(_l("Type the date of birth (YYYY-MM-DD)."))]
+    )
+    terms = BooleanField(
+        _l("The customer accepts the terms"),
+        validators=[DataRequired(_l("The customer must accept the terms."))],
+    )
+    marketing = BooleanField(_l("The customer wants offers by email (optional)"))

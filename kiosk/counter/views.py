@@ -7,13 +7,20 @@ from datetime import date
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import access, clock
+from .. import access, clock, policy
 from ..formatting import public_url
-from ..models import Device, Product
-from ..services import DomainError, claims, qr, sales
+from ..models import Device, Product, Sale
+from ..services import DomainError, accounts, claiming, claims, qr, registrations, sales
 from ..services import cart as carts
 from . import bp
-from .forms import AddProductForm, AgeCheckForm, CompleteForm, QuantityForm, ScanForm
+from .forms import (
+    AddProductForm,
+    AgeCheckForm,
+    CompleteForm,
+    CounterSignUpForm,
+    QuantityForm,
+    ScanForm,
+)
 
 # The claim secret of the last sales of this tablet, to show the QR again on reload.
 CLAIMS_KEY = "claims"
@@ -116,7 +123,7 @@ def scan():
         name = carts.scan(_cart(), form.code.data)
     except DomainError as err:
         return _after_change(error=err)
-    return _after_change(message=_("Added %(name)s.", name=name))
+    return _after_change(message=name)
 
 
 @bp.post("/lines")
@@ -268,6 +275,72 @@ def receipt(sale_id: int):
     )
 
 
+def _sale_or_404(sale_id: int):  # noqa: ANN202
+    sale = Sale.get_or_none((Sale.id == sale_id) & (Sale.store == g.store))
+    if sale is None:
+        abort(404)
+    return sale
+
+
+@bp.post("/sales/<int:sale_id>/link")
+@access.staff_required()
+def link(sale_id: int):
+    """Link a finished sale to the account QR the customer shows: devices register at once."""
+    sale = _sale_or_404(sale_id)
+    try:
+        customer = accounts.customer_from_qr(request.form.get("code", ""))
+        claiming.link_sale(sale, customer, access.current_staff())
+    except DomainError as err:
+        flash(err.message)
+        return redirect(url_for("counter.receipt", sale_id=sale_id))
+    flash(_("The devices are registered to %(email)s.", email=policy.mask_email(customer.email)))
+    return redirect(url_for("counter.receipt", sale_id=sale_id))
+
+
+@bp.route("/sales/<int:sale_id>/register", methods=["GET", "POST"])
+@access.staff_required()
+def register_customer(sale_id: int):
+    """Register the customer at the counter: email, name, date of birth and their choices."""
+    sale = _sale_or_404(sale_id)
+    form = CounterSignUpForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            customer = registrations.register_customer_for_sale(
+                sale,
+                access.current_staff(),
+                email=form.email.data,
+                name=form.name.data,
+                birth=form.birth_date.data,
+                marketing_consent=form.marketing.data,
+            )
+        except DomainError as err:
+            getattr(form, err.field or "email", form.email).errors = [err.message]
+            status = err.status
+        else:
+            flash(
+                _(
+                    "Registered to %(email)s. The activation mail is on its way.",
+                    email=policy.mask_email(customer.email),
+                )
+            )
+            return redirect(url_for("counter.receipt", sale_id=sale_id))
+    elif form.errors:
+        status = 422
+    return render_template("counter/register.html", form=form, sale=sale), status
+
+
+@bp.get("/sales/<int:sale_id>/claim/status")
+@access.staff_required()
+def claim_status(sale_id: int):
+    """Polled by the kiosk's QR screen: has the customer claimed it on their phone yet?"""
+    token = claims.claim_state(_sale_or_404(sale_id))
+    claimed_by = None
+    if token is not None and token.claimed_at is not None:
+        claimed_by = policy.mask_email(token.claimed_by.email) if token.claimed_by_id else "—"
+    return render_template("counter/_claim_status.html", claimed_by=claimed_by, sale_id=sale_id)
+
+
 @bp.get("/sales/<int:sale_id>/claim")
 @access.staff_required()
 def show_claim(sale_id: int):
@@ -279,4 +352,6 @@ def show_claim(sale_id: int):
     view = _claim_view(sale_id, lines)
     if view["qr_svg"] is None:
         return redirect(url_for("counter.receipt", sale_id=sale_id))
-    return render_template("counter/claim_qr.html", sale=sale, store=g.store, **view)
+    return render_template(
+        "counter/claim_qr.html", sale=sale, sale_id=sale.id, claimed_by=None, store=g.store, **view
+    )

@@ -10,14 +10,27 @@ import uuid
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, IntegrityError, fn
 
 from .. import clock, policy
 from ..db import write_transaction
-from ..models import AgeCheck, Cart, CartLine, Device, Product, Staff, Store, Voucher
+from ..models import (
+    AgeCheck,
+    Cart,
+    CartLine,
+    Customer,
+    Device,
+    Product,
+    Registration,
+    Staff,
+    Store,
+    Voucher,
+)
 from . import DomainError
+from .accounts import ACCOUNT_QR_PREFIX, customer_from_qr
 
 MAX_QUANTITY = 99
+MAX_ACCOUNT_QR = 400
 
 
 @dataclass
@@ -68,7 +81,7 @@ class PricedCart:
 
     @property
     def is_empty(self) -> bool:
-        return not any(line.kind == "item" for line in self.lines)
+        return not any(line.kind in ("item", "voucher") for line in self.lines)
 
 
 def open_cart(store: Store, member: Staff) -> Cart:
@@ -173,18 +186,30 @@ def add_device(cart: Cart, serial: str) -> Device:
 
 
 def scan(cart: Cart, code: str) -> str:
-    """Add what a scanner or a person typed: a device serial, else a product SKU."""
+    """Add what a scanner or a person typed; return what happened, in words.
+
+    In order: a customer's account QR (links the sale), a voucher code, a product SKU,
+    a device serial.
+    """
     raw = (code or "").strip()
     if not raw:
         raise DomainError(_("Scan or type a serial or SKU."), field="code", status=422)
+    if raw.upper().startswith(ACCOUNT_QR_PREFIX) and len(raw) <= MAX_ACCOUNT_QR:
+        customer = customer_from_qr(raw)
+        link_customer(cart, customer)
+        return _("Linked to %(email)s.", email=policy.mask_email(customer.email))
     if len(raw) > 64:
         raise DomainError(
             _("That code is too long to be a serial or SKU."), field="code", status=422
         )
+    voucher = Voucher.get_or_none(Voucher.code == raw.upper())
+    if voucher is not None:
+        add_voucher(cart, voucher)
+        return _("Voucher %(code)s: one free consumables pack.", code=voucher.code)
     product = Product.get_or_none(Product.sku == raw.upper())
     if product is not None:
         add_product(cart, product.id)
-        return product.name
+        return _("Added %(name)s.", name=product.name)
     try:
         serial = policy.normalise_serial(raw)
     except ValueError as err:
@@ -192,7 +217,51 @@ def scan(cart: Cart, code: str) -> str:
             _("%(code)s is not a serial or SKU we know.", code=raw), field="code", status=404
         ) from err
     device = add_device(cart, serial)
-    return device.product.name
+    return _("Added %(name)s.", name=device.product.name)
+
+
+def link_customer(cart: Cart, customer: Customer) -> None:
+    """The sale is for this account: benefits apply now, devices register at completion."""
+    with write_transaction():
+        _open(cart)
+        Cart.update(customer=customer, updated_at=clock.now_utc()).where(
+            Cart.id == cart.id
+        ).execute()
+
+
+def add_voucher(cart: Cart, voucher: Voucher) -> None:
+    """A welcome voucher becomes a free consumables pack: the pack in the cart, or the first."""
+    if voucher.redeemed_at is not None:
+        raise DomainError(
+            _("Voucher %(code)s is already used.", code=voucher.code), field="code", status=409
+        )
+    with write_transaction():
+        _open(cart)
+        if (
+            CartLine.select()
+            .where(CartLine.voucher.is_null(False) & (CartLine.cart == cart))
+            .exists()
+        ):
+            raise DomainError(_("One voucher per sale."), field="code", status=409)
+        in_cart = (
+            CartLine.select(CartLine.product)
+            .join(Product)
+            .where((CartLine.cart == cart) & (Product.kind == "consumable"))
+            .order_by(CartLine.id.desc())
+            .first()
+        )
+        pack = (
+            in_cart.product
+            if in_cart
+            else Product.select()
+            .where((Product.kind == "consumable") & (Product.is_active == True))  # noqa: E712
+            .order_by(Product.name)
+            .first()
+        )
+        if pack is None:
+            raise DomainError(_("There is no consumables pack to give."), field="code", status=409)
+        CartLine.create(cart=cart, product=pack, voucher=voucher, created_at=clock.now_utc())
+        _touch(cart)
 
 
 def set_quantity(cart: Cart, line_id: int, quantity: int) -> None:
@@ -239,6 +308,43 @@ def valid_age_check(cart: Cart, required_age: int) -> AgeCheck | None:
     )
 
 
+def _benefit_discount(cart: Cart, lines: list[PricedLine]) -> list[PricedLine]:
+    """The Benefit Program's accessory discount, one line per VAT rate, for a linked member."""
+    if cart.customer_id is None:
+        return []
+    latest = (
+        Registration.select(fn.MAX(Registration.purchase_date))
+        .where((Registration.customer == cart.customer_id) & Registration.ended_at.is_null())
+        .scalar()
+    )
+    today = clock.today_in(cart.store.timezone)
+    if not policy.benefit_program_active(latest, today):
+        return []
+    by_rate: dict[int, int] = {}
+    for line in lines:
+        if line.kind == "item" and line.product is not None and line.product.kind == "accessory":
+            by_rate[line.vat_rate] = by_rate.get(line.vat_rate, 0) + line.line_total
+    discounts = []
+    for rate, amount in sorted(by_rate.items()):
+        off = policy.accessory_discount(amount, cart.store.benefit_discount_percent)
+        if off:
+            discounts.append(
+                PricedLine(
+                    id=None,
+                    kind="discount",
+                    description=_(
+                        "Benefit Program: %(rate)d%% off accessories",
+                        rate=cart.store.benefit_discount_percent,
+                    ),
+                    quantity=1,
+                    unit_price=-off,
+                    line_total=-off,
+                    vat_rate=rate,
+                )
+            )
+    return discounts
+
+
 def price(cart: Cart) -> PricedCart:
     """Lines, totals and VAT from the catalog: prices never come from the page."""
     query = (
@@ -273,6 +379,7 @@ def price(cart: Cart) -> PricedCart:
         )
         if product.age_restricted:
             restricted_ages.append(product.min_age)
+    lines += _benefit_discount(cart, lines)
     required = (
         policy.required_age(restricted_ages, cart.store.legal_age) if restricted_ages else None
     )

@@ -12,7 +12,7 @@ from ..models import ClaimToken, Device, Product, Sale, SaleLine, Store
 from ..policy import mask_serial
 
 # No 0/O, 1/I/L, 5/S or 2/Z look-alikes: the short code is read off paper and typed on a phone.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY3456789"
+CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
 CODE_LENGTH = 8
 
 

@@ -12,13 +12,13 @@ from .. import clock, policy
 from ..db import write_transaction
 from ..models import Customer, Device, Product, Registration, Sale, SaleLine, Staff, Store, Voucher
 from . import DomainError, audit
+from .accounts import create_customer, normalise_email, send_activation
+from .claims import CODE_ALPHABET
 
-VOUCHER_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY3456789"
 
-
-def _customer_for(store: Store, email: str, name: str, birth: date, marketing: bool) -> Customer:
-    email = email.strip().lower()
-    customer = Customer.get_or_none(Customer.email == email)
+def customer_for(store: Store, email: str, name: str, birth: date, marketing: bool) -> Customer:
+    """The account with this email, or a new one made at the counter (no password yet)."""
+    customer = Customer.get_or_none(Customer.email == normalise_email(email))
     if customer is not None:
         return customer
     today = clock.today_in(store.timezone)
@@ -28,16 +28,7 @@ def _customer_for(store: Store, email: str, name: str, birth: date, marketing: b
             field="birth_date",
             status=422,
         )
-    now = clock.now_utc()
-    return Customer.create(
-        email=email,
-        name=name.strip(),
-        birth_date=birth,
-        marketing_consent=marketing,
-        consent_changed_at=now,
-        terms_accepted_at=now,
-        created_at=now,
-    )
+    return create_customer(email=email, name=name, birth=birth, marketing=marketing, store=store)
 
 
 def issue_welcome_voucher(customer: Customer, registration: Registration) -> Voucher | None:
@@ -45,7 +36,7 @@ def issue_welcome_voucher(customer: Customer, registration: Registration) -> Vou
 
     The partial unique index decides a race: the loser's insert fails and it gets none.
     """
-    code = "W" + "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(9))
+    code = "W" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(9))
     try:
         with write_transaction():
             voucher = Voucher.create(
@@ -126,7 +117,7 @@ def register_device(
                     field="serial",
                     status=409,
                 )
-        customer = _customer_for(store, email, name, birth, marketing_consent)
+        customer = customer_for(store, email, name, birth, marketing_consent)
         first_time = device.first_registered_at is None
         staff_entered = sold is None
         registration = Registration.create(
@@ -156,4 +147,26 @@ def register_device(
         )
         if first_time:
             issue_welcome_voucher(customer, registration)
+    if customer.activated_at is None:
+        send_activation(customer)
     return registration
+
+
+def register_customer_for_sale(
+    sale: Sale,
+    member: Staff,
+    *,
+    email: str,
+    name: str,
+    birth: date,
+    marketing_consent: bool,
+) -> Customer:
+    """Register the customer at the counter right after the sale; the activation mail goes."""
+    from .claiming import link_in_transaction
+
+    with write_transaction():
+        customer = customer_for(sale.store, email, name, birth, marketing_consent)
+        link_in_transaction(sale, customer, member)
+    if customer.activated_at is None:
+        send_activation(customer)
+    return customer

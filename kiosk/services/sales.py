@@ -14,15 +14,18 @@ from ..models import (
     AgeCheck,
     Cart,
     CartLine,
+    Customer,
     Device,
     Product,
     Sale,
     SaleLine,
     Staff,
     StockLevel,
+    Voucher,
 )
 from . import DomainError, audit, claims
 from .cart import PricedCart, price
+from .claiming import link_in_transaction
 
 DOCUMENT_TYPES = ("id_card", "passport", "driving_licence", "other_official")
 TENDERS = ("card", "cash")
@@ -211,7 +214,7 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
                         serial=line.device.serial,
                     )
                 )
-        elif line.product is not None and line.kind == "item":
+        elif line.product is not None and line.kind in ("item", "voucher"):
             taken = (
                 StockLevel.update(quantity=StockLevel.quantity - line.quantity)
                 .where(
@@ -243,7 +246,21 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
             vat_rate=line.vat_rate,
             vat_amount=line.vat_amount,
         )
+        if line.voucher is not None:
+            redeemed = (
+                Voucher.update(redeemed_at=now)
+                .where((Voucher.id == line.voucher.id) & Voucher.redeemed_at.is_null())
+                .execute()
+            )
+            if redeemed != 1:
+                raise DomainError(
+                    _("Voucher %(code)s was used a moment ago.", code=line.voucher.code)
+                )
     claim = claims.issue(sale, lifetime_days=store.claim_token_days) if has_devices else None
+    if has_devices and cart.customer_id is not None:
+        # Linked by the account QR: the devices are registered now, the QR is not needed.
+        link_in_transaction(sale, Customer.get_by_id(cart.customer_id), member)
+        claim = None
     updated = (
         Cart.update(status="completed", updated_at=now)
         .where((Cart.id == cart.id) & (Cart.status == "open"))

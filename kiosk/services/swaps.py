@@ -105,11 +105,13 @@ def load(device_id: int) -> DeviceFile:
             .get()
         )
         owner = registration.customer if registration.customer_id else None
+        # Oldest first by when each unit joined the chain: a replacement taken from the
+        # shelf may have a lower id than the unit the customer bought.
         history = list(
             Device.select(Device, Product)
             .join(Product)
             .where(Device.registration == registration)
-            .order_by(Device.id)
+            .order_by(Device.first_registered_at, Device.id)
         )
         swaps = list(Swap.select().where(Swap.registration == registration).order_by(Swap.id))
         if owner is not None:
@@ -119,8 +121,13 @@ def load(device_id: int) -> DeviceFile:
                 .where((Registration.customer == owner) & (Swap.outcome == "money_back"))
                 .count()
             )
-    first_unit = history[0]
-    sold = Sale.select(Sale.local_date).join(SaleLine).where(SaleLine.device == first_unit).first()
+    sold = (
+        Sale.select(Sale.local_date)
+        .join(SaleLine)
+        .where(SaleLine.device.in_([unit.id for unit in history]))
+        .order_by(Sale.id)
+        .first()
+    )
     return DeviceFile(
         device=device,
         registration=registration,

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
+from ..counter.forms import CounterSignUpForm
 from ..services.swaps import FAULT_CODES
 
 CASE_CHOICES = [
@@ -39,7 +40,8 @@ class ReplaceForm(FlaskForm):
     )
     fault_code = SelectField(
         _l("Fault code"),
-        choices=[SelectChoice(code, code) for code in FAULT_CODES],
+        # A blank first choice: a scanner's Enter must not file a fault nobody chose.
+        choices=[SelectChoice("", "—")] + [SelectChoice(code, code) for code in FAULT_CODES],
         validators=[DataRequired(_l("Choose a fault code."))],
     )
     note = TextAreaField(
@@ -48,30 +50,12 @@ class ReplaceForm(FlaskForm):
     )
 
 
-class RegisterForm(FlaskForm):
-    email = EmailField(
-        _l("Customer's email"),
-        validators=[
-            DataRequired(_l("Type the customer's email.")),
-            Email(_l("That is not an email address."), check_deliverability=False),
-            Length(max=254),
-        ],
-    )
-    name = StringField(
-        _l("Name"), validators=[DataRequired(_l("Type the customer's name.")), Length(max=120)]
-    )
-    birth_date = DateField(
-        _l("Date of birth"),
-        validators=[DataRequired(_l("Type the date of birth (YYYY-MM-DD)."))],
-    )
+class RegisterForm(CounterSignUpForm):
+    """The counter's sign-up, plus what a unit bought elsewhere needs: its date and model."""
+
     purchase_date = DateField(
         _l("Purchase date (from the customer's receipt)"), validators=[Optional()]
     )
     product_id = SelectField(
         _l("Model"), coerce=int, validators=[Optional()], choices=[], validate_choice=False
     )
-    terms = BooleanField(
-        _l("The customer accepts the terms"),
-        validators=[DataRequired(_l("The customer must accept the terms."))],
-    )
-    marketing = BooleanField(_l("The customer wants offers by email (optional)"))

@@ -313,3 +313,11 @@ def test_swap_desk_finds_a_serial_typed_with_dashes_and_spaces(desk: Desk, shop,
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/{unit.id}")
     missing = desk.client.get("/swaps/", query_string={"serial": "nothing-here"})
     assert missing.status_code == 404 and "Bought elsewhere?" in missing.text
+
+
+def test_a_replacement_without_a_fault_code_is_refused_at_the_field(desk: Desk, shop, desk_world):
+    unit = sold_and_registered(shop.store, shop.erik, desk_world.model, bought=today(shop))
+    response = desk.replace(unit, "defect", "NEW0000", fault="")
+    assert response.status_code == 422 and "Choose a fault code." in response.text
+    assert not Swap.select().exists()
+    assert Device.get(Device.serial == "NEW0000").status == "in_stock"

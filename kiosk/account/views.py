@@ -1,0 +1,284 @@
+"""The customer's own pages, made for a phone held in one hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from .. import access, clock
+from ..models import Store
+from ..services import DomainError, accounts, qr
+from . import bp
+from .forms import (
+    ConsentForm,
+    DeleteForm,
+    EmailForm,
+    ForgotForm,
+    PasswordForm,
+    ResetForm,
+    SignInForm,
+    SignUpForm,
+)
+
+DEFAULT_LEGAL_AGE = 18
+
+
+def customer_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if access.current_customer() is None:
+            return redirect(url_for("account.signin", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _start_session(customer) -> None:  # noqa: ANN001
+    access.renew_session()
+    login_user(customer)
+
+
+def _next(default: str) -> str:
+    return access.safe_next(request.args.get("next"), default)
+
+
+def _legal_age() -> int:
+    # The strictest store of the chain: an account may be used in any of them.
+    return Store.select(Store.legal_age).order_by(Store.legal_age.desc()).scalar() or (
+        DEFAULT_LEGAL_AGE
+    )
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = SignUpForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            customer = accounts.sign_up(
+                email=form.email.data,
+                password=form.password.data,
+                name=form.name.data,
+                birth=form.birth_date.data,
+                terms=form.terms.data,
+                marketing=form.marketing.data,
+                legal_age=_legal_age(),
+                today=clock.now_utc().date(),
+            )
+        except DomainError as err:
+            getattr(form, err.field or "email").errors = [err.message]
+            status = err.status
+        else:
+            _start_session(customer)
+            flash(_("Welcome! We sent you an email: open the link in it to activate your account."))
+            return redirect(_next(url_for("account.home")))
+    elif form.errors:
+        status = 422
+    return render_template("account/signup.html", form=form), status
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin():
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            customer = accounts.authenticate(form.email.data, form.password.data, client=_client())
+        except DomainError as err:
+            form.password.errors = [err.message]
+            status = err.status
+        else:
+            _start_session(customer)
+            return redirect(_next(url_for("account.home")))
+    elif form.errors:
+        status = 422
+    return render_template("account/signin.html", form=form), status
+
+
+@bp.post("/signout")
+def signout() -> Response:
+    if access.current_customer() is not None:
+        logout_user()
+    return redirect(url_for("account.signin"))
+
+
+@bp.get("/activate/<token>")
+def activate(token: str):
+    try:
+        customer = accounts.activate(token)
+    except DomainError as err:
+        return render_template("account/message.html", title=_("Activation"), text=err.message), (
+            err.status
+        )
+    if customer.password_hash is None:
+        # Registered at the counter: the activation link is where they choose a password.
+        return redirect(url_for("account.reset_password", token=accounts.password_token(customer)))
+    return render_template(
+        "account/message.html",
+        title=_("Your account is active"),
+        text=_("Thank you. Your benefits are active."),
+        link=url_for("account.home"),
+    )
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        try:
+            accounts.request_password_reset(form.email.data, client=_client())
+        except DomainError as err:
+            form.email.errors = [err.message]
+            return render_template("account/forgot.html", form=form), err.status
+        return render_template(
+            "account/message.html",
+            title=_("Check your email"),
+            text=_("If that email has an account, a link to choose a new password is on its way."),
+        )
+    return render_template("account/forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = ResetForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except DomainError as err:
+            form.password.errors = [err.message]
+            status = err.status
+        else:
+            flash(_("Your password is changed. Sign in with the new one."))
+            return redirect(url_for("account.signin"))
+    elif form.errors:
+        status = 422
+    return render_template("account/reset.html", form=form), status
+
+
+@bp.get("/")
+@customer_required
+def home():
+    customer = access.current_customer()
+    return render_template(
+        "account/home.html",
+        customer=customer,
+        devices=accounts.devices_of(customer),
+        vouchers=accounts.vouchers_of(customer),
+        consent_form=ConsentForm(marketing=customer.marketing_consent),
+    )
+
+
+@bp.get("/qr")
+@customer_required
+def account_qr():
+    customer = access.current_customer()
+    return render_template(
+        "account/qr.html", qr_svg=qr.svg(accounts.account_qr_payload(customer), box_size=8)
+    )
+
+
+@bp.post("/consent")
+@customer_required
+def consent() -> Response:
+    form = ConsentForm()
+    accounts.set_consent(access.current_customer(), bool(form.marketing.data))
+    flash(_("Your choice is saved."))
+    return redirect(url_for("account.home"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@customer_required
+def change_password():
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            customer = accounts.change_password(
+                access.current_customer(), form.current.data, form.password.data
+            )
+        except DomainError as err:
+            getattr(form, err.field or "current").errors = [err.message]
+            status = err.status
+        else:
+            _start_session(customer)  # the old sessions end with the old password
+            flash(_("Your password is changed."))
+            return redirect(url_for("account.home"))
+    elif form.errors:
+        status = 422
+    return render_template("account/password.html", form=form), status
+
+
+@bp.route("/email", methods=["GET", "POST"])
+@customer_required
+def change_email():
+    form = EmailForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.request_email_change(access.current_customer(), form.email.data)
+        except DomainError as err:
+            form.email.errors = [err.message]
+            status = err.status
+        else:
+            flash(_("Open the link we sent to the new email to confirm it."))
+            return redirect(url_for("account.home"))
+    elif form.errors:
+        status = 422
+    return render_template("account/email.html", form=form), status
+
+
+@bp.get("/email/confirm/<token>")
+def confirm_email(token: str):
+    try:
+        accounts.confirm_email(token)
+    except DomainError as err:
+        return render_template("account/message.html", title=_("Email"), text=err.message), (
+            err.status
+        )
+    return render_template(
+        "account/message.html",
+        title=_("Your email is changed"),
+        text=_("Sign in with the new email from now on."),
+        link=url_for("account.home"),
+    )
+
+
+@bp.get("/data.json")
+@customer_required
+def export() -> Response:
+    return Response(
+        accounts.export_data(access.current_customer()),
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+    )
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@customer_required
+def delete():
+    form = DeleteForm()
+    if form.validate_on_submit():
+        if form.confirm.data.strip().upper() != "DELETE":
+            form.confirm.errors = [_("Type DELETE to confirm.")]
+            return render_template("account/delete.html", form=form), 422
+        customer = access.current_customer()
+        logout_user()
+        accounts.delete_account(customer)
+        return render_template(
+            "account/message.html",
+            title=_("Your account is deleted"),
+            text=_(
+                "Your personal data is gone. Receipts stay in the store's books without your name."
+            ),
+        )
+    return render_template("account/delete.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,187 @@
+"""Every route against every kind of visitor, built from the app's URL map.
+
+The table must name every endpoint: a new route fails this test until someone decides
+who may open it. Every state-changing route refuses a request without a CSRF token.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kiosk import clock
+from kiosk.models import Sale, Swap
+from tests import factories as make
+from tests.conftest import AuthActions, csrf_from
+
+ANON, CUSTOMER, STAFF, MANAGER, ADMIN = "anonymous", "customer", "staff", "manager", "admin"
+VISITORS = (ANON, CUSTOMER, STAFF, MANAGER, ADMIN)
+
+
+def row(anon: int, customer: int, staff: int, manager: int, admin: int) -> dict[str, int]:
+    return dict(zip(VISITORS, (anon, customer, staff, manager, admin), strict=True))
+
+
+EVERYONE_200 = row(200, 200, 200, 200, 200)
+STAFF_ONLY = row(302, 302, 200, 200, 200)
+MANAGERS_ONLY = row(302, 302, 403, 200, 200)
+CUSTOMERS_ONLY = row(302, 200, 302, 302, 302)
+
+# GET status per visitor; None marks a POST-only endpoint (checked for CSRF below).
+EXPECTED: dict[str, dict[str, int] | None] = {
+    "auth.home": STAFF_ONLY,
+    "auth.signin": EVERYONE_200,
+    "auth.pin": row(302, 302, 200, 200, 200),
+    "auth.pin_entry": row(302, 302, 200, 200, 200),
+    "auth.lock": None,
+    "auth.signout": None,
+    "counter.cart": STAFF_ONLY,
+    "counter.products": STAFF_ONLY,
+    "counter.serials": STAFF_ONLY,
+    "counter.receipt": STAFF_ONLY,
+    "counter.show_claim": row(302, 302, 302, 302, 302),  # no QR secret on this tablet
+    "counter.claim_status": STAFF_ONLY,
+    "counter.register_customer": STAFF_ONLY,
+    "counter.scan": None,
+    "counter.add_line": None,
+    "counter.set_quantity": None,
+    "counter.remove_line": None,
+    "counter.clear": None,
+    "counter.age_check": None,
+    "counter.complete": None,
+    "counter.link": None,
+    "swaps.find": STAFF_ONLY,
+    "swaps.device": STAFF_ONLY,
+    "swaps.register": STAFF_ONLY,
+    "swaps.receipt": STAFF_ONLY,
+    "swaps.assess": None,
+    "swaps.replace": None,
+    "swaps.money_back": None,
+    "manager.replacements": MANAGERS_ONLY,
+    "manager.replacements_csv": MANAGERS_ONLY,
+    "manager.sales": MANAGERS_ONLY,
+    "manager.signals": MANAGERS_ONLY,
+    "manager.staff": MANAGERS_ONLY,
+    "manager.settings": MANAGERS_ONLY,
+    "manager.deactivate": None,
+    "manager.reset_pin": None,
+    "manager.change_role": None,
+    "claim.enter_code": EVERYONE_200,
+    "claim.open_token": row(404, 404, 404, 404, 404),  # an unknown token
+    "claim.confirm": None,
+    "account.signup": EVERYONE_200,
+    "account.signin": EVERYONE_200,
+    "account.signout": None,
+    "account.activate": row(400, 400, 400, 400, 400),  # a forged token
+    "account.confirm_email": row(400, 400, 400, 400, 400),
+    "account.forgot": EVERYONE_200,
+    "account.reset_password": EVERYONE_200,
+    "account.home": CUSTOMERS_ONLY,
+    "account.account_qr": CUSTOMERS_ONLY,
+    "account.consent": None,
+    "account.change_password": CUSTOMERS_ONLY,
+    "account.change_email": CUSTOMERS_ONLY,
+    "account.export": CUSTOMERS_ONLY,
+    "account.delete": CUSTOMERS_ONLY,
+}
+
+
+@pytest.fixture
+def world(app: Flask, shop):  # noqa: ANN201
+    make.staff(shop.store, role="admin", username="root", display_name="Root")
+    model = make.product("device")
+    old, new = make.device(shop.store, model), make.device(shop.store, model)
+    reg = make.registration(shop.store, make.customer(), old)
+    swap = Swap.create(
+        store=shop.store,
+        staff=shop.erik,
+        registration=reg,
+        old_device=old,
+        new_device=new,
+        swap_case="defect",
+        outcome="warranty",
+        created_at=clock.now_utc(),
+        local_date=clock.today_in(shop.store.timezone),
+    )
+    sale = Sale.create(
+        store=shop.store,
+        staff=shop.erik,
+        idempotency_key="k",
+        tender="card",
+        subtotal=0,
+        total=0,
+        vat_total=0,
+        created_at=clock.now_utc(),
+        local_date=date.today(),
+    )
+    values = {
+        "product_id": model.id,
+        "sale_id": sale.id,
+        "device_id": old.id,
+        "swap_id": swap.id,
+        "staff_id": shop.erik.id,
+        "line_id": 1,
+        "token": "forged.token.value",
+    }
+    return values
+
+
+def visitor(app: Flask, who: str) -> FlaskClient:
+    client = app.test_client()
+    if who == CUSTOMER:
+        page = client.get("/account/signup")
+        client.post(
+            "/account/signup",
+            data={
+                "csrf_token": csrf_from(page.text),
+                "email": "visitor@example.com",
+                "password": "a long password",
+                "name": "Visitor",
+                "birth_date": "1990-01-01",
+                "terms": "y",
+            },
+        )
+    elif who != ANON:
+        AuthActions(client).sign_in({STAFF: "erik", MANAGER: "maja", ADMIN: "root"}[who])
+    return client
+
+
+def url_for_rule(rule, values: dict) -> str:  # noqa: ANN001
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def test_every_route_is_in_the_access_table(app: Flask) -> None:
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static"}
+    assert endpoints == set(EXPECTED), (
+        f"routes without a decision: {sorted(endpoints - set(EXPECTED))}; "
+        f"stale rows: {sorted(set(EXPECTED) - endpoints)}"
+    )
+
+
+@pytest.mark.parametrize("who", VISITORS)
+def test_every_page_answers_each_visitor_as_the_table_says(app: Flask, world, who: str) -> None:
+    client = visitor(app, who)
+    wrong = []
+    for rule in app.url_map.iter_rules():
+        expected = EXPECTED.get(rule.endpoint)
+        if rule.endpoint == "static" or expected is None or "GET" not in rule.methods:
+            continue
+        response = client.get(url_for_rule(rule, world))
+        if response.status_code != expected[who]:
+            wrong.append(f"{rule.rule}: {response.status_code}, expected {expected[who]}")
+        assert "Content-Security-Policy" in response.headers, rule.rule
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_state_change_refuses_a_request_without_csrf(app: Flask, world) -> None:
+    client = visitor(app, MANAGER)
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods:
+            continue
+        response = client.post(url_for_rule(rule, world), data={"anything": "1"})
+        assert response.status_code == 400, rule.rule
+        assert "This form has expired" in response.text, rule.rule
