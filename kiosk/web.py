@@ -17,6 +17,8 @@ from .models import Customer, Staff
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    # qr-scanner decodes camera frames in a worker it builds from a blob.
+    "worker-src 'self' blob:; media-src 'self' blob:; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 # Requests that must not count as the person being active (the kiosk's own polling).
