@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, has_request_context, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -45,6 +54,13 @@ def load_user(user_id: str) -> Staff | Customer | None:
                 (Customer.id == int(customer_id)) & (Customer.session_version == version)
             )
     return None
+
+
+def refuse_nul_bytes() -> None:
+    """No field of ours may hold a NUL byte, and PostgreSQL cannot store one: refuse early."""
+    for values in (request.args, request.form):
+        if any("\x00" in value for value in values.values()):
+            abort(400, description=_("The input holds a character that cannot be stored."))
 
 
 def load_tablet() -> Response | None:
@@ -95,6 +111,7 @@ def init_app(app: Flask) -> None:
 
     for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, account.bp, manager.bp):
         app.register_blueprint(blueprint)
+    app.before_request(refuse_nul_bytes)
     app.before_request(load_tablet)
 
     @app.after_request

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -58,6 +59,12 @@ def _legal_age() -> int:
     )
 
 
+def _earliest_store_today() -> date:
+    """Today in the store furthest behind: an age is never counted a day early anywhere."""
+    zones = [tz for (tz,) in Store.select(Store.timezone).distinct().tuples()]
+    return min((clock.today_in(tz) for tz in zones), default=clock.now_utc().date())
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     form = SignUpForm()
@@ -72,7 +79,7 @@ def signup():
                 terms=form.terms.data,
                 marketing=form.marketing.data,
                 legal_age=_legal_age(),
-                today=clock.now_utc().date(),
+                today=_earliest_store_today(),
             )
         except DomainError as err:
             getattr(form, err.field or "email").errors = [err.message]

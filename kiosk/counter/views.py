@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import access, clock, policy
@@ -335,10 +335,10 @@ def register_customer(sale_id: int):
 def claim_status(sale_id: int):
     """Polled by the kiosk's QR screen: has the customer claimed it on their phone yet?"""
     token = claims.claim_state(_sale_or_404(sale_id))
-    claimed_by = None
-    if token is not None and token.claimed_at is not None:
-        claimed_by = policy.mask_email(token.claimed_by.email) if token.claimed_by_id else "—"
-    return render_template("counter/_claim_status.html", claimed_by=claimed_by, sale_id=sale_id)
+    if token is None or token.claimed_at is None:
+        return Response(status=204)  # nothing new: htmx keeps the QR on screen
+    claimed_by = policy.mask_email(token.claimed_by.email) if token.claimed_by_id else "—"
+    return render_template("counter/_claim_status.html", claimed_by=claimed_by)
 
 
 @bp.get("/sales/<int:sale_id>/claim")
@@ -352,6 +352,4 @@ def show_claim(sale_id: int):
     view = _claim_view(sale_id, lines)
     if view["qr_svg"] is None:
         return redirect(url_for("counter.receipt", sale_id=sale_id))
-    return render_template(
-        "counter/claim_qr.html", sale=sale, sale_id=sale.id, claimed_by=None, store=g.store, **view
-    )
+    return render_template("counter/claim_qr.html", sale=sale, store=g.store, **view)

@@ -273,7 +273,10 @@ def account_qr_payload(customer: Customer) -> str:
 
 def customer_from_qr(payload: str) -> Customer:
     token = payload.strip()[len(ACCOUNT_QR_PREFIX) :]
-    data = _load("account-qr", token, None)
+    try:
+        data = _load("account-qr", token, None)
+    except DomainError as err:
+        raise DomainError(_("This account QR is not valid."), field="code", status=404) from err
     customer = Customer.get_or_none(
         (Customer.id == data.get("id")) & (Customer.session_version == data.get("v"))
     )

@@ -47,12 +47,16 @@ def find():
     return redirect(url_for("swaps.device", device_id=file.device.id))
 
 
+def _file_or_404(device_id: int) -> swap_desk.DeviceFile:
+    if not Device.select().where(Device.id == device_id).exists():
+        abort(404)
+    return swap_desk.load(device_id)
+
+
 @bp.get("/devices/<int:device_id>")
 @access.staff_required()
 def device(device_id: int):
-    if not Device.select().where(Device.id == device_id).exists():
-        abort(404)
-    return _device_page(swap_desk.load(device_id))
+    return _device_page(_file_or_404(device_id))
 
 
 @bp.post("/devices/<int:device_id>/assess")
@@ -62,7 +66,7 @@ def assess(device_id: int):
     case = request.form.get("case", "")
     if case not in policy.SWAP_CASES:
         return render_template("swaps/_decision.html", error=True), 422
-    file = swap_desk.load(device_id)
+    file = _file_or_404(device_id)
     decision = swap_desk.decide(file, case, clock.today_in(g.store.timezone))
     if not decision.allowed:
         swap_desk.record_refusal(g.store, access.current_staff(), file, case, decision)
@@ -80,7 +84,7 @@ def assess(device_id: int):
 def replace(device_id: int):
     form = ReplaceForm()
     case = request.form.get("case", "")
-    file = swap_desk.load(device_id)
+    file = _file_or_404(device_id)
     if case not in policy.SWAP_CASES:
         abort(400)
     decision = swap_desk.decide(file, case, clock.today_in(g.store.timezone))
@@ -117,6 +121,7 @@ def replace(device_id: int):
 @bp.post("/devices/<int:device_id>/money-back")
 @access.staff_required()
 def money_back(device_id: int):
+    _file_or_404(device_id)
     try:
         swap = swap_desk.money_back(g.store, access.current_staff(), device_id)
     except DomainError as err:

@@ -9,6 +9,7 @@ or an uncaught script error fails the test: that is where a CSP violation shows 
 from __future__ import annotations
 
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -23,7 +24,7 @@ from werkzeug.serving import make_server
 from kiosk.config import PROJECT_ROOT
 from kiosk.extensions import db
 from tests import factories as make
-from tests.conftest import make_app, wipe_database
+from tests.conftest import Mailbox, make_app, wipe_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,6 +36,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 LANDSCAPE = {"width": 1280, "height": 800}
 PORTRAIT = {"width": 800, "height": 1280}
+PHONE = {"width": 390, "height": 844}
 # Chromium reports every 4xx/5xx document as a console error; a test names the ones it expects.
 _FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
 
@@ -183,5 +185,78 @@ def screenshot() -> Callable[[Page, str], list[Path]]:
             "document.querySelectorAll('[style=\"\"]').forEach(e => e.removeAttribute('style'))"
         )
         return paths
+
+    return take
+
+
+@pytest.fixture
+def mailbox(live_server: SimpleNamespace) -> Iterator[Mailbox]:
+    """A real SMTP server on loopback that the live server sends its mail to."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # aiosmtpd wants a port number, not 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    live_server.app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    try:
+        yield box
+    finally:
+        live_server.app.config.update(SMTP_HOST="")
+        controller.stop()
+
+
+@pytest.fixture
+def public_base_url(live_server: SimpleNamespace) -> Iterator[str]:
+    """Links for phones (claim QR, mail) point at the live server, as they would in a store."""
+    app = live_server.app
+    before = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = live_server.url
+    try:
+        yield live_server.url
+    finally:
+        app.config["PUBLIC_BASE_URL"] = before
+
+
+@pytest.fixture
+def phone_console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def phone(
+    chromium: Browser,
+    live_server: SimpleNamespace,
+    shop: SimpleNamespace,
+    phone_console: Console,
+) -> Iterator[Page]:
+    """A customer's phone: its own cookies, a small touch screen, the same console checks."""
+    context = chromium.new_context(
+        base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    page.on("console", phone_console.on_console)
+    page.on("pageerror", phone_console.on_page_error)
+    page.on("response", phone_console.on_response)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not phone_console.server_errors, f"server errors: {phone_console.server_errors}"
+    assert not phone_console.unexpected(), f"phone console errors: {phone_console.unexpected()}"
+
+
+@pytest.fixture(scope="session")
+def phone_screenshot() -> Callable[[Page, str], Path]:
+    """Save a phone page, whole length, at 390x844 into test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page: Page, name: str) -> Path:
+        path = ARTIFACTS / f"{name}-390x844.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
 
     return take

@@ -44,7 +44,7 @@ EXPECTED: dict[str, dict[str, int] | None] = {
     "counter.serials": STAFF_ONLY,
     "counter.receipt": STAFF_ONLY,
     "counter.show_claim": row(302, 302, 302, 302, 302),  # no QR secret on this tablet
-    "counter.claim_status": STAFF_ONLY,
+    "counter.claim_status": row(302, 302, 204, 204, 204),  # 204 until the customer claims
     "counter.register_customer": STAFF_ONLY,
     "counter.scan": None,
     "counter.add_line": None,
