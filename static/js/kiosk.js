@@ -93,6 +93,8 @@
     var input = scanInput();
     if (!input || event.ctrlKey || event.metaKey || event.altKey) return;
     if (typingSomewhere(document.activeElement)) return;
+    // Space presses the focused button, as everywhere else; it is not a scanned character.
+    if (event.key === " " && document.activeElement.closest("button, a[href], summary, [role=button]")) return;
     if (event.key.length === 1) input.focus();
   });
   document.addEventListener("htmx:afterSwap", function () {
