@@ -24,7 +24,7 @@ def _stores() -> tuple[list[Store], str]:
     wanted = request.args.get("store", "")
     if member.role != "admin":
         if wanted and wanted != str(member.store_id):
-            abort(403)
+            abort(403, description=_("You can see the reports of your own store only."))
         return [member.store], str(member.store_id)
     if wanted == "all":
         return list(Store.select().order_by(Store.name)), "all"
