@@ -277,3 +277,17 @@ def test_plain_staff_get_403_on_every_manager_page(client: FlaskClient, auth, sh
         "/manager/settings",
     ):
         assert client.get(url).status_code == 403, url
+
+
+def test_one_utc_instant_is_two_local_days_in_two_stores(client, auth, shop, two_stores) -> None:
+    # 23:30 UTC on 10 March: still the 10th in London, already the 11th in Stockholm.
+    instant = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+    add_swaps(two_stores.london, two_stores.london_manager, [instant], [date(2026, 3, 10)])
+    add_swaps(shop.store, shop.erik, [instant], [date(2026, 3, 11)])
+    make.staff(shop.store, role="admin", username="root", display_name="Root")
+    auth.sign_in("root")
+    london, stockholm = two_stores.london.id, shop.store.id
+    assert "23:30" in client.get(f"/manager/?day=2026-03-10&store={london}").text
+    assert "00:30" in client.get(f"/manager/?day=2026-03-11&store={stockholm}").text
+    assert "<tbody>" not in client.get(f"/manager/?day=2026-03-10&store={stockholm}").text
+    assert "<tbody>" not in client.get(f"/manager/?day=2026-03-11&store={london}").text
