@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app kiosk
 
-.PHONY: run test lint bench translations messages chromium clean help
+.PHONY: run test soak lint bench translations messages chromium clean help
 
 help:
 	@echo "make run    set up and serve the kiosk on http://127.0.0.1:8000"
@@ -42,7 +42,12 @@ run: $(STAMP) translations
 test: $(STAMP) translations chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# The long variants: many more generated inputs at every form, 1,000 trials per race.
+soak: $(STAMP) translations
+	HYPOTHESIS_PROFILE=soak KIOSK_RACE_TRIALS=1000 $(BIN)/pytest -n 2 -p no:randomly \
+		tests/http/test_fuzz.py tests/db/test_races.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
