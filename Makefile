@@ -46,7 +46,7 @@ test: $(STAMP) translations chromium
 
 # The long variants: many more generated inputs at every form, 1,000 trials per race.
 soak: $(STAMP) translations
-	HYPOTHESIS_PROFILE=soak KIOSK_RACE_TRIALS=1000 $(BIN)/pytest -n 2 -p no:randomly \
+	HYPOTHESIS_PROFILE=soak KIOSK_RACE_TRIALS=1000 $(BIN)/pytest -n 2 \
 		tests/http/test_fuzz.py tests/db/test_races.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
