@@ -166,10 +166,11 @@ def complete_sale(cart: Cart, member: Staff, *, tender: str, idempotency_key: st
 
 def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> CompletedSale:
     store = cart.store
-    if (
-        cart.status != "open"
-        or not Cart.select().where((Cart.id == cart.id) & (Cart.status == "open")).exists()
-    ):
+    if not Cart.select().where((Cart.id == cart.id) & (Cart.status == "open")).exists():
+        # The twin of a double tap may have finished this very cart a moment ago.
+        done = _existing(cart.idempotency_key)
+        if done is not None:
+            return CompletedSale(sale=done, claim=None)
         raise DomainError(_("This sale is already finished. Start a new one."))
     if priced.is_empty:
         raise DomainError(_("The cart is empty."), status=422)
