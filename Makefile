@@ -49,6 +49,17 @@ soak: $(STAMP) translations
 	HYPOTHESIS_PROFILE=soak KIOSK_RACE_TRIALS=1000 $(BIN)/pytest -n 2 \
 		tests/http/test_fuzz.py tests/db/test_races.py $(PYTEST_ARGS)
 
+# The load tool and the profiler go into the venv for the bench only (not the test extras).
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet 'locust>=2.30' 'pyinstrument>=4.6'
+	touch $(BENCH_STAMP)
+
+# Load test on SQLite and PostgreSQL (see docs/BENCHMARKS.md); BENCH_STORES and
+# BENCH_DAYS size the data set (10 and 365 by default).
+bench: $(BENCH_STAMP) translations
+	bash bench/run.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .

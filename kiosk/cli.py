@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -44,8 +45,22 @@ def db_draft(dialect: str) -> None:
 
 @click.command("demo")
 @click.option("--days", default=90, show_default=True, help="Days of history to generate.")
+@click.option(
+    "--stores",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Stores in the chain: STO1 and LON1, then S001, S002, ...",
+)
+@click.option(
+    "--shelf",
+    default=40,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Units of each device model in each store's stock today.",
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has stores.")
-def demo_command(days: int, if_empty: bool) -> None:
+def demo_command(days: int, stores: int, shelf: int, if_empty: bool) -> None:
     """Load the deterministic demo chain: stores, staff, catalog, stock and history."""
     from .demo import load_demo
     from .models import Store
@@ -56,8 +71,13 @@ def demo_command(days: int, if_empty: bool) -> None:
                 click.echo("Database has data; demo not loaded.")
                 return
             raise click.ClickException("The database already has stores; demo needs an empty one.")
-        counts = load_demo(days=days)
-    click.echo("Demo loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+        started = time.monotonic()
+        counts = load_demo(days=days, stores=stores, shelf=shelf)
+    click.echo(
+        "Demo loaded: "
+        + ", ".join(f"{n} {what}" for what, n in counts.items())
+        + f" in {time.monotonic() - started:.1f} s."
+    )
 
 
 @staff_cli.command("create")

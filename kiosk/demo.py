@@ -1,20 +1,30 @@
-"""The deterministic demo chain: two stores in two time zones and months of trade.
+"""The deterministic demo chain: stores in several time zones and months or years of trade.
 
-Rows are built in memory with explicit ids and written with bulk inserts, so a
-large history loads in seconds on SQLite and PostgreSQL alike. The same seed
-and the same "today" give the same data.
+The two documented stores (STO1 and LON1 with the staff in the README's "Demo sign-ins")
+always come first; a bigger chain adds stores S001, S002, ... with a manager and two
+staff each. Each store's history is drawn from its own random stream (seeded by the seed
+and the store code), built in memory with explicit ids, bulk-inserted and dropped before
+the next store is drawn, so memory follows one store's history, not the chain's. The whole
+load is one transaction: a failure leaves the database empty. The same seed and the same
+"today" give the same data.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import itertools
 import random
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from peewee import Model, chunked
+from peewee import DateTimeField, Model
 from werkzeug.security import generate_password_hash
 
 from . import clock, policy
@@ -58,6 +68,13 @@ STORES = [
         "currency": "GBP",
     },
 ]
+# The further stores of a bigger chain take these in turn: time zone, city, language, currency.
+CHAIN_ZONES = [
+    ("Europe/Stockholm", "Stockholm", "sv", "SEK"),
+    ("Europe/London", "London", "en", "GBP"),
+    ("Europe/Helsinki", "Helsinki", "en", "EUR"),
+    ("Europe/Berlin", "Berlin", "en", "EUR"),
+]
 # username, display name, role, PIN, store index
 STAFF = [
     ("admin", "Alex Admin", "admin", "9999", 0),
@@ -67,6 +84,12 @@ STAFF = [
     ("mark", "Mark Manager", "manager", "1111", 1),
     ("olivia", "Olivia Stone", "staff", "2222", 1),
     ("james", "James Reed", "staff", "3333", 1),
+]
+# The people of each further store: username after the store code, display name, role, PIN.
+CHAIN_STAFF = [
+    ("manager", "Manager", "manager", "1111"),
+    ("staff1", "Staff One", "staff", "2222"),
+    ("staff2", "Staff Two", "staff", "3333"),
 ]
 # sku, name, kind, price (minor units), age_restricted
 CATALOG = [
@@ -86,17 +109,95 @@ FAULT_CODES = ("NO_HEAT", "BATTERY", "BUTTON", "LED", "CHARGING", "CRACKED")
 SWAP_MIX = [("defect", 6), ("accident", 2), ("money_back", 1), ("cosmetic", 1)]
 FIRST_NAMES = ("Alva", "Noah", "Elsa", "Liam", "Maja", "Hugo", "Ella", "Oscar", "Wilma", "Leo")
 LAST_NAMES = ("Berg", "Holm", "Smith", "Jones", "Nilsson", "Taylor", "Ström", "Brown")
+# Parents before children, so every foreign key finds its row.
+INSERT_ORDER = (
+    Store,
+    Staff,
+    Product,
+    ModelSuccessor,
+    StockLevel,
+    Customer,
+    Registration,
+    Voucher,
+    Device,
+    AgeCheck,
+    Sale,
+    SaleLine,
+    ClaimToken,
+    Claim,
+    Swap,
+    SwapRefusal,
+)
+REPORTED = ("store", "staff", "sale", "swap", "device")
 
 
-class _Ids:
-    """Hands out ids per table so rows can reference each other before insert."""
+def chain_stores(count: int) -> list[dict[str, str]]:
+    """The documented stores first, then S001, S002, ... with time zones taking turns."""
+    stores = [dict(spec) for spec in STORES[:count]]
+    for n in range(1, count - len(stores) + 1):
+        zone, city, language, currency = CHAIN_ZONES[(n - 1) % len(CHAIN_ZONES)]
+        code = f"S{n:03d}"
+        stores.append(
+            {
+                "code": code,
+                "name": f"Kiosk {city} {code}",
+                "timezone": zone,
+                "language": language,
+                "currency": currency,
+            }
+        )
+    return stores
 
-    def __init__(self) -> None:
-        self.next: dict[str, int] = {}
 
-    def __call__(self, table: str) -> int:
-        self.next[table] = self.next.get(table, 0) + 1
-        return self.next[table]
+def store_staff(index: int, code: str) -> list[tuple[str, str, str, str]]:
+    """Username, display name, role and PIN of each person of the chain's ``index``-th store."""
+    if index < len(STORES):
+        return [(user, name, role, pin) for user, name, role, pin, at in STAFF if at == index]
+    return [
+        (f"{code.lower()}.{suffix}", f"{name} {code}", role, pin)
+        for suffix, name, role, pin in CHAIN_STAFF
+    ]
+
+
+@dataclass
+class _Batch:
+    """Rows waiting for their bulk insert; ids are handed out here so rows can point at each
+    other before any is written. ``last_ids`` is shared by every batch of one load."""
+
+    last_ids: dict[str, int]
+    rows: dict[type[Model], list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, model: type[Model], **row: Any) -> dict[str, Any]:
+        if "id" not in row:
+            table = model._meta.table_name
+            self.last_ids[table] = row["id"] = self.last_ids.get(table, 0) + 1
+        self.rows.setdefault(model, []).append(row)
+        return row
+
+    def flush(self, counts: Counter[str]) -> None:
+        for model in INSERT_ORDER:
+            counts[model._meta.table_name] += _insert(model, self.rows.pop(model, []))
+
+
+@dataclass
+class _Chain:
+    """What every store's history draws on."""
+
+    now: datetime
+    days: int
+    shelf: int
+    password_hash: str
+    products: dict[str, dict[str, Any]]
+    serials: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    customer_numbers: Iterator[int] = field(default_factory=itertools.count)
+
+    @property
+    def device_skus(self) -> list[str]:
+        return [sku for sku, p in self.products.items() if p["kind"] == "device"]
+
+    @property
+    def small_skus(self) -> list[str]:
+        return [sku for sku, p in self.products.items() if p["kind"] != "device"]
 
 
 def _at(day: date, tz: ZoneInfo, rng: random.Random, now: datetime) -> datetime:
@@ -110,302 +211,343 @@ def _at(day: date, tz: ZoneInfo, rng: random.Random, now: datetime) -> datetime:
     return (opening + timedelta(seconds=rng.randrange(span))).astimezone(UTC)
 
 
-def _insert(model: type[Model], rows: Iterable[dict[str, Any]]) -> int:
-    rows = list(rows)
-    # A bulk insert wants one column list: fill what a row left out with the field's default.
-    columns = {key for row in rows for key in row}
-    for row in rows:
-        for key in columns - row.keys():
-            row[key] = model._meta.fields[key].default
-    for batch in chunked(rows, 500):
-        model.insert_many(batch).execute()
+def _insert(model: type[Model], rows: list[dict[str, Any]]) -> int:
+    """Write rows with the driver's own bulk call.
+
+    Peewee's query builder spends most of a bulk load composing SQL value by value;
+    the driver takes a plain statement and tuples (converted by the same fields, so
+    the stored values are exactly what the models write) many times faster.
+    """
+    if not rows:
+        return 0
+    named = {key for row in rows for key in row}
+    # A row that leaves a column out gets the field's default, as Model.create would.
+    fields = [f for f in model._meta.sorted_fields if f.name in named or f.default is not None]
+    for f in fields:
+        default = f.default() if callable(f.default) else f.default
+        # The rows hold ids, strings, numbers and dates as the drivers take them; only
+        # aware times need the field's conversion (to naive UTC).
+        stamp = isinstance(f, DateTimeField)
+        for row in rows:
+            value = row.setdefault(f.name, default)
+            if stamp and value is not None:
+                row[f.name] = f.db_value(value)
+    values = list(map(itemgetter(*(f.name for f in fields)), rows))
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    table = model._meta.table_name
+    cursor = db.cursor()
+    if is_postgres():
+        # COPY streams the rows without an INSERT statement to parse per batch. \N marks
+        # NULL, so that an empty string stays an empty string.
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(
+            tuple(r"\N" if v is None else v for v in row) for row in values
+        )
+        buffer.seek(0)
+        cursor.copy_expert(
+            f"COPY \"{table}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+        )
+    else:
+        # Table and column names come from the models; every value is a parameter.
+        insert = f'INSERT INTO "{table}" ({columns}) VALUES '  # noqa: S608
+        cursor.executemany(insert + "(" + ", ".join("?" * len(fields)) + ")", values)
     return len(rows)
 
 
-def load_demo(days: int = 90, seed: int = 7) -> dict[str, int]:
-    rng = random.Random(seed)
+def load_demo(days: int = 90, seed: int = 7, stores: int = 2, shelf: int = 40) -> dict[str, int]:
+    """Load ``stores`` stores with ``days`` days of history into an empty database.
+
+    ``shelf`` units of each device model wait in each store's stock today.
+    """
     now = clock.now_utc()
-    ids = _Ids()
-    rows: dict[type[Model], list[dict[str, Any]]] = {}
-
-    def add(model: type[Model], **row: Any) -> int:
-        table = model._meta.table_name
-        row.setdefault("id", ids(table))
-        rows.setdefault(model, []).append(row)
-        return row["id"]
-
-    stores = [add(Store, created_at=now, brand_name="Heat Store", **s) for s in STORES]
+    last_ids: dict[str, int] = {}
+    counts: Counter[str] = Counter()
+    chain = _Chain(
+        now=now,
+        days=days,
+        shelf=shelf,
+        password_hash=generate_password_hash(DEMO_PASSWORD),
+        products={},
+    )
     pin_hashes: dict[str, str] = {}
-    password_hash = generate_password_hash(DEMO_PASSWORD)
-    staff_by_store: dict[int, list[int]] = {sid: [] for sid in stores}
-    for username, name, role, pin, store_index in STAFF:
-        pin_hashes.setdefault(pin, generate_password_hash(pin))
-        sid = add(
+    with write_transaction():
+        batch = _Batch(last_ids)
+        _catalog(batch, chain)
+        batch.flush(counts)
+        for index, spec in enumerate(chain_stores(stores)):
+            rng = random.Random(f"{seed}:{spec['code']}")
+            batch = _Batch(last_ids)
+            store_id, staff_ids = _store(batch, chain, rng, index, spec, pin_hashes)
+            live_chains = _history(batch, chain, rng, store_id, spec["timezone"], staff_ids)
+            _swaps(batch, chain, rng, live_chains, staff_ids)
+            batch.flush(counts)
+        AuditEvent.create(
+            created_at=now,
+            action="demo.loaded",
+            details=f'{{"days": {days}, "stores": {stores}}}',
+        )
+        if is_postgres():
+            _reset_sequences([model._meta.table_name for model in INSERT_ORDER])
+    return {table: counts[table] for table in REPORTED}
+
+
+def _catalog(batch: _Batch, chain: _Chain) -> None:
+    for sku, name, kind, price, restricted in CATALOG:
+        row = batch.add(
+            Product,
+            sku=sku,
+            name=name,
+            kind=kind,
+            price=price,
+            vat_rate=2500,
+            age_restricted=restricted,
+            is_active=True,
+        )
+        chain.products[sku] = {"id": row["id"], "kind": kind, "price": price, "name": name}
+    batch.add(
+        ModelSuccessor,
+        product=chain.products["DEV-PRIME"]["id"],
+        successor=chain.products["DEV-PRIME2"]["id"],
+    )
+
+
+def _store(
+    batch: _Batch,
+    chain: _Chain,
+    rng: random.Random,
+    index: int,
+    spec: dict[str, str],
+    pin_hashes: dict[str, str],
+) -> tuple[int, list[int]]:
+    """The store, its people, its counted stock and the units on its shelf today."""
+    store_id = batch.add(Store, created_at=chain.now, brand_name="Heat Store", **spec)["id"]
+    staff_ids = []
+    for username, name, role, pin in store_staff(index, spec["code"]):
+        if pin not in pin_hashes:  # scrypt is slow on purpose: hash each PIN once per load
+            pin_hashes[pin] = generate_password_hash(pin)
+        member = batch.add(
             Staff,
-            store=stores[store_index],
+            store=store_id,
             username=username,
             display_name=name,
             role=role,
-            password_hash=password_hash,
+            password_hash=chain.password_hash,
             pin_hash=pin_hashes[pin],
             is_active=True,
             failed_pin_attempts=0,
-            created_at=now,
+            created_at=chain.now,
         )
-        staff_by_store[stores[store_index]].append(sid)
-
-    products = {}
-    for sku, name, kind, price, restricted in CATALOG:
-        products[sku] = {
-            "id": add(
-                Product,
-                sku=sku,
-                name=name,
-                kind=kind,
-                price=price,
-                vat_rate=2500,
-                age_restricted=restricted,
-                is_active=True,
-            ),
-            "kind": kind,
-            "price": price,
-            "name": name,
-        }
-    add(ModelSuccessor, product=products["DEV-PRIME"]["id"], successor=products["DEV-PRIME2"]["id"])
-    device_skus = [s for s, p in products.items() if p["kind"] == "device"]
-    small_skus = [s for s, p in products.items() if p["kind"] != "device"]
-    for sid in stores:
-        for sku in small_skus:
-            add(StockLevel, store=sid, product=products[sku]["id"], quantity=rng.randint(40, 200))
-
-    serial_counter = [0]
-
-    def new_device(store_id: int, sku: str, status: str, received: datetime) -> dict[str, Any]:
-        serial_counter[0] += 1
-        serial = f"HS{store_id}{sku[4:6]}{serial_counter[0]:07d}"
-        add(
-            Device,
-            serial=serial,
-            product=products[sku]["id"],
+        staff_ids.append(member["id"])
+    for sku in chain.small_skus:
+        batch.add(
+            StockLevel,
             store=store_id,
-            status=status,
-            received_at=received,
+            product=chain.products[sku]["id"],
+            quantity=rng.randint(40, 200),
         )
-        return rows[Device][-1]
+    received = datetime.combine(chain.now.date() - timedelta(days=chain.days), time(8), UTC)
+    for sku in chain.device_skus:
+        for _ in range(chain.shelf):
+            _device(batch, chain, store_id, sku, "in_stock", received)
+    return store_id, staff_ids
 
-    # Units on the shelf today, so that every screen can sell and swap.
-    shelf: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    start_day = now.date() - timedelta(days=days)
-    received = datetime.combine(start_day, time(8), UTC)
-    for sid in stores:
-        for sku in device_skus:
-            shelf[(sid, sku)] = [new_device(sid, sku, "in_stock", received) for _ in range(40)]
 
-    customers: list[int] = []
-    for n in range(60 + days):
+def _device(
+    batch: _Batch, chain: _Chain, store_id: int, sku: str, status: str, received: datetime
+) -> dict[str, Any]:
+    return batch.add(
+        Device,
+        serial=f"HS{store_id}{sku[4:6]}{next(chain.serials):07d}",
+        product=chain.products[sku]["id"],
+        store=store_id,
+        status=status,
+        received_at=received,
+    )
+
+
+def _customers(batch: _Batch, chain: _Chain, rng: random.Random) -> list[int]:
+    """The store's regulars: a pool that grows with the length of the history."""
+    ids = []
+    for _ in range(30 + chain.days // 2):
+        n = next(chain.customer_numbers)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         born = date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28))
-        customers.append(
-            add(
-                Customer,
-                email=f"{first}.{last}.{n}@example.com".lower(),
-                password_hash=password_hash,
-                name=f"{first} {last}",
-                birth_date=born,
-                activated_at=now,
-                marketing_consent=rng.random() < 0.4,
-                terms_accepted_at=now,
-                session_version="1",
-                created_at=now,
-            )
+        row = batch.add(
+            Customer,
+            email=f"{first}.{last}.{n}@example.com".lower(),
+            password_hash=chain.password_hash,
+            name=f"{first} {last}",
+            birth_date=born,
+            activated_at=chain.now,
+            marketing_consent=rng.random() < 0.4,
+            terms_accepted_at=chain.now,
+            session_version="1",
+            created_at=chain.now,
         )
+        ids.append(row["id"])
+    return ids
+
+
+def _history(
+    batch: _Batch,
+    chain: _Chain,
+    rng: random.Random,
+    store_id: int,
+    tz_name: str,
+    staff_ids: list[int],
+) -> list[dict[str, Any]]:
+    """Refusals, sales, registrations and claims, day by day; returns the registered units."""
+    products, now = chain.products, chain.now
+    device_skus, small_skus = chain.device_skus, chain.small_skus
+    tz = ZoneInfo(tz_name)
+    today = clock.today_in(tz_name, now)
+    customers = _customers(batch, chain, rng)
     welcomed: set[int] = set()
     live_chains: list[dict[str, Any]] = []
-
-    for store_index, sid in enumerate(stores):
-        tz = ZoneInfo(STORES[store_index]["timezone"])
-        store_staff = staff_by_store[sid]
-        today = clock.today_in(STORES[store_index]["timezone"], now)
-        for offset in range(days, -1, -1):
-            day = today - timedelta(days=offset)
-            for _ in range(rng.randint(1, 3)):  # refusals
-                at = _at(day, tz, rng, now)
-                reason = rng.choice(("under_age", "under_age", "no_id"))
-                add(
+    for offset in range(chain.days, -1, -1):
+        day = today - timedelta(days=offset)
+        for _ in range(rng.randint(1, 3)):  # refusals
+            reason = rng.choice(("under_age", "under_age", "no_id"))
+            batch.add(
+                AgeCheck,
+                store=store_id,
+                staff=rng.choice(staff_ids),
+                method="no_id" if reason == "no_id" else "document",
+                document_type=None if reason == "no_id" else "id_card",
+                result="refused",
+                refusal_reason=reason,
+                required_age=18,
+                created_at=_at(day, tz, rng, now),
+                local_date=day,
+            )
+        for _ in range(rng.randint(8, 16)):
+            at = _at(day, tz, rng, now)
+            staff_id = rng.choice(staff_ids)
+            picks = rng.sample(small_skus, rng.randint(0, 2))
+            with_device = rng.random() < 0.35 or not picks
+            lines: list[tuple[str, int, dict[str, Any] | None]] = []
+            unit = None
+            if with_device:
+                sku = rng.choice(device_skus[:3])
+                unit = _device(batch, chain, store_id, sku, "sold", at - timedelta(days=5))
+                lines.append((sku, 1, unit))
+            lines += [(sku, rng.randint(1, 3), None) for sku in picks]
+            check_id = None
+            if any(products[s]["kind"] != "accessory" for s, _, _ in lines):
+                check_id = batch.add(
                     AgeCheck,
-                    store=sid,
-                    staff=rng.choice(store_staff),
-                    method="no_id" if reason == "no_id" else "document",
-                    document_type=None if reason == "no_id" else "id_card",
-                    result="refused",
-                    refusal_reason=reason,
+                    store=store_id,
+                    staff=staff_id,
+                    method="document",
+                    document_type=rng.choice(("id_card", "passport", "driving_licence")),
+                    result="passed",
+                    refusal_reason=None,
                     required_age=18,
                     created_at=at,
                     local_date=day,
+                )["id"]
+            sale = batch.add(Sale, store=store_id, staff=staff_id, cart=None, created_at=at)
+            total = vat = 0
+            first_line = None
+            for sku, qty, line_unit in lines:
+                gross = products[sku]["price"] * qty
+                line_vat = policy.vat_of(gross, 2500)
+                total += gross
+                vat += line_vat
+                line = batch.add(
+                    SaleLine,
+                    sale=sale["id"],
+                    kind="item",
+                    product=products[sku]["id"],
+                    device=line_unit["id"] if line_unit else None,
+                    description=products[sku]["name"],
+                    quantity=qty,
+                    unit_price=products[sku]["price"],
+                    line_total=gross,
+                    vat_rate=2500,
+                    vat_amount=line_vat,
+                    voucher=None,
                 )
-            for _ in range(rng.randint(8, 16)):
-                at = _at(day, tz, rng, now)
-                staff_id = rng.choice(store_staff)
-                picks = rng.sample(small_skus, rng.randint(0, 2))
-                with_device = rng.random() < 0.35 or not picks
-                lines = []
-                if with_device:
-                    sku = rng.choice(device_skus[:3])
-                    unit = new_device(sid, sku, "sold", at - timedelta(days=5))
-                    lines.append((sku, 1, unit))
-                lines += [(sku, rng.randint(1, 3), None) for sku in picks]
-                restricted = any(products[s]["kind"] != "accessory" for s, _, _ in lines)
-                check_id = None
-                if restricted:
-                    check_id = add(
-                        AgeCheck,
-                        store=sid,
-                        staff=staff_id,
-                        method="document",
-                        document_type=rng.choice(("id_card", "passport", "driving_licence")),
-                        result="passed",
-                        refusal_reason=None,
-                        required_age=18,
-                        created_at=at,
-                        local_date=day,
-                    )
-                sale_id = ids("sale")
-                total = vat = 0
-                for sku, qty, line_unit in lines:
-                    gross = products[sku]["price"] * qty
-                    line_vat = policy.vat_of(gross, 2500)
-                    total += gross
-                    vat += line_vat
-                    add(
-                        SaleLine,
-                        sale=sale_id,
-                        kind="item",
-                        product=products[sku]["id"],
-                        device=line_unit["id"] if line_unit else None,
-                        description=products[sku]["name"],
-                        quantity=qty,
-                        unit_price=products[sku]["price"],
-                        line_total=gross,
-                        vat_rate=2500,
-                        vat_amount=line_vat,
-                        voucher=None,
-                    )
-                customer_id = None
-                if with_device and rng.random() < 0.6:
-                    customer_id = rng.choice(customers)
-                    reg_day = min(today, day + timedelta(days=rng.choice((0, 0, 0, 1, 3))))
-                    reg_id = add(
-                        Registration,
-                        customer=customer_id,
-                        store=sid,
-                        purchase_date=day,
-                        registration_date=reg_day,
-                        accident_claim_used=False,
-                        money_back_used=False,
-                        source=rng.choice(("claim", "claim", "counter")),
-                        registered_by=None,
-                        ended_at=None,
-                        end_reason=None,
-                        created_at=at,
-                    )
-                    unit["registration"] = reg_id
-                    unit["first_registered_at"] = at
-                    live_chains.append(
-                        {
-                            "reg": rows[Registration][-1],
-                            "unit": unit,
-                            "store": sid,
-                            "tz": tz,
-                            "sku": lines[0][0],
-                            "line": rows[SaleLine][-len(lines)],
-                        }
-                    )
-                    if customer_id not in welcomed:
-                        welcomed.add(customer_id)
-                        add(
-                            Voucher,
-                            code=f"W{customer_id:07d}",
-                            customer=customer_id,
-                            kind="welcome",
-                            registration=reg_id,
-                            issued_at=at,
-                            redeemed_at=None,
-                        )
-                add(
-                    Sale,
-                    id=sale_id,
-                    store=sid,
-                    staff=staff_id,
+                first_line = first_line or line
+            customer_id = None
+            if unit is not None and rng.random() < 0.6:
+                customer_id = rng.choice(customers)
+                reg_day = min(today, day + timedelta(days=rng.choice((0, 0, 0, 1, 3))))
+                reg = batch.add(
+                    Registration,
                     customer=customer_id,
-                    cart=None,
-                    idempotency_key=hashlib.sha256(f"demo{sale_id}".encode()).hexdigest()[:32],
-                    age_check=check_id,
-                    tender=rng.choice(("card", "cash")),
-                    subtotal=total,
-                    discount_total=0,
-                    total=total,
-                    vat_total=vat,
+                    store=store_id,
+                    purchase_date=day,
+                    registration_date=reg_day,
+                    accident_claim_used=False,
+                    money_back_used=False,
+                    source=rng.choice(("claim", "claim", "counter")),
+                    registered_by=None,
+                    ended_at=None,
+                    end_reason=None,
                     created_at=at,
-                    local_date=day,
                 )
-                if with_device:
-                    secret = f"demo-claim-{sale_id}-{seed}".encode()
-                    token_id = add(
-                        ClaimToken,
-                        sale=sale_id,
-                        token_hash=hashlib.sha256(secret).hexdigest(),
-                        code_hash=hashlib.sha256(secret + b"code").hexdigest(),
-                        created_at=at,
-                        expires_at=at + timedelta(days=30),
-                        claimed_at=at if customer_id else None,
-                        claimed_by=customer_id,
+                unit["registration"] = reg["id"]
+                unit["first_registered_at"] = at
+                live_chains.append(
+                    {"reg": reg, "unit": unit, "tz": tz, "sku": lines[0][0], "line": first_line}
+                )
+                if customer_id not in welcomed:
+                    welcomed.add(customer_id)
+                    batch.add(
+                        Voucher,
+                        code=f"W{customer_id:07d}",
+                        customer=customer_id,
+                        kind="welcome",
+                        registration=reg["id"],
+                        issued_at=at,
+                        redeemed_at=None,
                     )
-                    if customer_id:
-                        add(Claim, claim_token=token_id, customer=customer_id, created_at=at)
-
-    _swaps(rng, live_chains, staff_by_store, shelf, add, now, days)
-    counts: dict[str, int] = {}
-    with write_transaction():
-        for model in (
-            Store,
-            Staff,
-            Product,
-            ModelSuccessor,
-            StockLevel,
-            Customer,
-            Registration,
-            Voucher,
-            Device,
-            AgeCheck,
-            Sale,
-            SaleLine,
-            ClaimToken,
-            Claim,
-            Swap,
-            SwapRefusal,
-        ):
-            counts[model._meta.table_name] = _insert(model, rows.get(model, []))
-        AuditEvent.create(created_at=now, action="demo.loaded", details=f'{{"days": {days}}}')
-        if is_postgres():
-            _reset_sequences(list(counts))
-    return {k: v for k, v in counts.items() if k in ("store", "staff", "sale", "swap", "device")}
+            sale.update(
+                customer=customer_id,
+                idempotency_key=hashlib.sha256(f"demo{sale['id']}".encode()).hexdigest()[:32],
+                age_check=check_id,
+                tender=rng.choice(("card", "cash")),
+                subtotal=total,
+                discount_total=0,
+                total=total,
+                vat_total=vat,
+                local_date=day,
+            )
+            if unit is not None:
+                secret = f"demo-claim-{sale['id']}".encode()
+                token = batch.add(
+                    ClaimToken,
+                    sale=sale["id"],
+                    token_hash=hashlib.sha256(secret).hexdigest(),
+                    code_hash=hashlib.sha256(secret + b"code").hexdigest(),
+                    created_at=at,
+                    expires_at=at + timedelta(days=30),
+                    claimed_at=at if customer_id else None,
+                    claimed_by=customer_id,
+                )
+                if customer_id:
+                    batch.add(Claim, claim_token=token["id"], customer=customer_id, created_at=at)
+    return live_chains
 
 
 def _swaps(
+    batch: _Batch,
+    chain: _Chain,
     rng: random.Random,
     chains: list[dict[str, Any]],
-    staff_by_store: dict[int, list[int]],
-    shelf: dict[tuple[int, str], list[dict[str, Any]]],
-    add: Any,
-    now: datetime,
-    days: int,
+    staff_ids: list[int],
 ) -> None:
-    """Swap a share of the registered units, on days after their registration."""
+    """Swap a share of the store's registered units, on days after their registration.
+
+    A replacement is a unit received that morning, so the shelf of today keeps its units
+    however long the history.
+    """
     cases = [c for c, w in SWAP_MIX for _ in range(w)]
     rng.shuffle(chains)
-    for chain in chains[: max(4, len(chains) // 8)]:
-        reg, unit, tz = chain["reg"], chain["unit"], chain["tz"]
-        today = now.astimezone(tz).date()
+    for item in chains[: max(2, len(chains) // 8)]:
+        reg, unit, tz = item["reg"], item["unit"], item["tz"]
+        today = chain.now.astimezone(tz).date()
         span = (today - reg["registration_date"]).days
         day = reg["registration_date"] + timedelta(days=rng.randint(0, max(0, span)))
         # Keep a few swaps on today so the manager's home page is never empty.
@@ -420,12 +562,13 @@ def _swaps(
             registration_date=reg["registration_date"],
             accident_claim_used=reg["accident_claim_used"],
         )
-        at = _at(day, tz, rng, now)
-        staff_id = rng.choice(staff_by_store[chain["store"]])
+        at = _at(day, tz, rng, chain.now)
+        staff_id = rng.choice(staff_ids)
+        store_id = reg["store"]
         if not decision.allowed:
-            add(
+            batch.add(
                 SwapRefusal,
-                store=chain["store"],
+                store=store_id,
                 staff=staff_id,
                 device=unit["id"],
                 swap_case=case,
@@ -434,47 +577,31 @@ def _swaps(
                 local_date=day,
             )
             continue
+        new = None
         if decision.outcome == "money_back":
             unit["status"] = "returned"
             reg.update(money_back_used=True, ended_at=at, end_reason="money_back")
-            add(
-                Swap,
-                store=chain["store"],
-                staff=staff_id,
-                registration=reg["id"],
-                old_device=unit["id"],
-                new_device=None,
-                swap_case=case,
-                outcome="money_back",
-                fault_code=None,
-                note="",
-                refund_amount=chain["line"]["line_total"],
-                original_sale_line=chain["line"]["id"],
-                created_at=at,
-                local_date=day,
-            )
-            continue
-        spare = shelf[(chain["store"], chain["sku"])]
-        if not spare:
-            continue
-        new = spare.pop()
-        unit.update(status="replaced_out", fault_code=rng.choice(FAULT_CODES))
-        new.update(status="sold", registration=reg["id"], first_registered_at=at)
-        if decision.outcome == "accident":
-            reg["accident_claim_used"] = True
-        add(
+        else:
+            received = datetime.combine(day, time(8), tz).astimezone(UTC)
+            new = _device(batch, chain, store_id, item["sku"], "sold", min(received, at))
+            unit.update(status="replaced_out", fault_code=rng.choice(FAULT_CODES))
+            new.update(registration=reg["id"], first_registered_at=at)
+            if decision.outcome == "accident":
+                reg["accident_claim_used"] = True
+        money_back = decision.outcome == "money_back"
+        batch.add(
             Swap,
-            store=chain["store"],
+            store=store_id,
             staff=staff_id,
             registration=reg["id"],
             old_device=unit["id"],
-            new_device=new["id"],
+            new_device=new["id"] if new else None,
             swap_case=case,
             outcome=decision.outcome,
-            fault_code=unit["fault_code"],
+            fault_code=unit.get("fault_code"),
             note="",
-            refund_amount=None,
-            original_sale_line=None,
+            refund_amount=item["line"]["line_total"] if money_back else None,
+            original_sale_line=item["line"]["id"] if money_back else None,
             created_at=at,
             local_date=day,
         )

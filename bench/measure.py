@@ -1,0 +1,281 @@
+"""One client, no load: page weight and single-request latency.
+
+``python bench/measure.py BASE_URL FIXTURES.json OUT.json [--pages] [--ceiling URL]
+[--baseline URL FIXTURES.json]``
+
+``--pages`` measures what each screen's first load costs on the wire (its HTML plus every
+stylesheet, script and icon it references, nothing cached) and what each HTMX fragment
+costs, raw and gzip-compressed (level 6, what a reverse proxy would send; the app itself
+does not compress). The probes time requests one at a time, so they show service time
+without queueing. ``--baseline`` names the same app on the 30-day set: the two reports are
+timed in turn. The manager of the fixtures' store signs in once per app, by password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+import tablet
+
+PROBE_REPEATS = 60
+REPORT_REPEATS = 120
+WARMUP = 5
+
+
+class Client:
+    def __init__(self, base: str, password: str) -> None:
+        self.base = base.rstrip("/")
+        self.password = password
+        self.http = requests.Session()
+        self.csrf = ""
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def sign_in(self, username: str) -> None:
+        page = self.http.get(self.url("/signin"))
+        landed = self.http.post(
+            self.url("/signin"),
+            data={
+                "csrf_token": tablet.csrf_field(page.text),
+                "username": username,
+                "password": self.password,
+            },
+        )
+        if landed.url.endswith("/signin"):
+            raise SystemExit(f"measure: could not sign in as {username} ({landed.status_code})")
+        self.refresh_csrf()
+
+    def refresh_csrf(self) -> str:
+        page = self.get("/counter/")
+        self.csrf = tablet.csrf_header(page.text)
+        return page.text
+
+    def get(self, path: str, *, htmx: bool = False) -> requests.Response:
+        headers = tablet.htmx_headers(self.csrf) if htmx else {}
+        response = self.http.get(self.url(path), headers=headers)
+        response.raise_for_status()
+        return response
+
+    def hx_post(self, path: str, data: dict[str, str] | None = None) -> requests.Response:
+        response = self.http.post(
+            self.url(path), data=data or {}, headers=tablet.htmx_headers(self.csrf)
+        )
+        if response.status_code >= 500:
+            response.raise_for_status()
+        return response
+
+
+def weight(body: bytes) -> dict[str, int]:
+    return {"bytes": len(body), "gzip": len(gzip.compress(body, compresslevel=6))}
+
+
+def first_load(http: requests.Session, base: str, html: bytes) -> dict[str, Any]:
+    """The page and everything it references, as a browser with an empty cache loads it."""
+    parts = {"html": weight(html)}
+    for asset in tablet.assets(html.decode()):
+        body = http.get(base + asset).content
+        parts[asset] = weight(body)
+    return {
+        "parts": parts,
+        "bytes": sum(p["bytes"] for p in parts.values()),
+        "gzip": sum(p["gzip"] for p in parts.values()),
+    }
+
+
+def pages(client: Client, m: dict[str, Any]) -> dict[str, Any]:
+    screens: dict[str, Any] = {}
+    fragments: dict[str, Any] = {}
+    phone = requests.Session()
+
+    def screen(name: str, path: str, *, fresh: bool = False) -> str:
+        http = phone if fresh else client.http
+        if fresh:
+            phone.cookies.clear()
+        response = http.get(client.url(path))
+        response.raise_for_status()
+        screens[name] = {"path": path, **first_load(http, client.base, response.content)}
+        return response.text
+
+    screen("sign-in", "/signin", fresh=True)
+    screen("home (manager)", "/")
+    screen("counter, empty cart (kiosk first load)", "/counter/")
+    client.hx_post("/counter/clear")
+    added = client.hx_post("/counter/scan", {"code": m["serial"]})
+    fragments["cart after a scan (POST /counter/scan)"] = weight(added.content)
+    line = tablet.last_line_id(added.text)
+    removed = client.hx_post(f"/counter/lines/{line}/remove")
+    fragments["cart after removing a line"] = weight(removed.content)
+    client.hx_post("/counter/scan", {"code": m["serial"]})
+    checked = client.hx_post("/counter/age-check", tablet.age_check_form())
+    fragments["cart after the age check (POST /counter/age-check)"] = weight(checked.content)
+    products = client.get("/counter/products?q=&kind=", htmx=True)
+    fragments["product tiles (GET /counter/products)"] = weight(products.content)
+    serials = client.get(f"/counter/devices/{m['device_product_id']}", htmx=True)
+    fragments["serials of a model (GET /counter/devices/<id>)"] = weight(serials.content)
+    text = screen("counter, one device in the cart", "/counter/")
+    key = tablet.idempotency_key(text) or ""
+    done = client.hx_post("/counter/complete", {"tender": "card", "idempotency_key": key})
+    sale = tablet.sale_id(done.headers.get("HX-Redirect"))
+    screen("receipt with claim QR", f"/counter/sales/{sale}/receipt")
+    screen("claim QR shown to the customer", f"/counter/sales/{sale}/claim")
+    claims = tablet.session_claims(client.http.cookies.get(tablet.SESSION_COOKIE, ""))
+    token = claims[str(sale)][0]
+    screen("claim page on the phone (GET /c/<token>)", f"/c/{token}", fresh=True)
+    screen("swap desk", "/swaps/")
+    screen("device file", f"/swaps/devices/{m['device_id']}")
+    decision = client.hx_post(f"/swaps/devices/{m['device_id']}/assess", {"case": "defect"})
+    fragments["swap decision (POST /swaps/devices/<id>/assess)"] = weight(decision.content)
+    screen("manager: replacements of a day", f"/manager/?day={m['day']}")
+    screen("manager: sales of a day", f"/manager/sales?day={m['day']}")
+    csv = client.get(f"/manager/replacements.csv?day={m['day']}")
+    fragments["replacements CSV of a day (download)"] = weight(csv.content)
+    return {"screens": screens, "fragments": fragments}
+
+
+def timed(action: Callable[[], Any], repeats: int) -> list[float]:
+    for _ in range(WARMUP):
+        action()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+    return {
+        "n": len(ordered),
+        "p50": statistics.median(ordered),
+        "p95": pct(95),
+        "p99": pct(99),
+        "mean": statistics.fmean(ordered),
+    }
+
+
+def reports(clients: list[Client], days: list[str]) -> list[dict[str, list[float]]]:
+    """The manager's report and its CSV on each client's data set, taking turns request by
+    request, so that whatever else the machine does hits every data set alike."""
+    out: list[dict[str, list[float]]] = [{"manager report": [], "manager CSV": []} for _ in clients]
+    paths = {
+        "manager report": "/manager/?day={}",
+        "manager CSV": "/manager/replacements.csv?day={}",
+    }
+    for name, path in paths.items():
+        for turn in range(WARMUP + REPORT_REPEATS):
+            day = days[turn % len(days)]
+            for client, times in zip(clients, out, strict=True):
+                started = time.perf_counter()
+                client.get(path.format(day))
+                if turn >= WARMUP:
+                    times[name].append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def probes(client: Client, m: dict[str, Any], ceiling: str | None) -> dict[str, list[float]]:
+    """Each hot path timed one request at a time: service time, without queueing."""
+    out: dict[str, list[float]] = {}
+    if ceiling:
+        http = requests.Session()
+        out["ceiling"] = timed(lambda: http.get(ceiling).raise_for_status(), REPORT_REPEATS)
+    phone = requests.Session()
+
+    def scan_and_remove() -> None:
+        added = client.hx_post("/counter/scan", {"code": m["probe_serial"]})
+        client.hx_post(f"/counter/lines/{tablet.last_line_id(added.text)}/remove")
+
+    def sign_in_page() -> None:
+        phone.cookies.clear()
+        phone.get(client.url("/signin")).raise_for_status()
+
+    out["sign-in page"] = timed(sign_in_page, PROBE_REPEATS)
+    client.hx_post("/counter/clear")
+    out["scan + remove line"] = timed(scan_and_remove, PROBE_REPEATS)
+    client.hx_post("/counter/scan", {"code": m["probe_serial"]})
+    out["age check"] = timed(
+        lambda: client.hx_post("/counter/age-check", tablet.age_check_form()),
+        PROBE_REPEATS,
+    )
+    client.hx_post("/counter/clear")
+    sold: list[int] = []
+    completes: list[float] = []
+    for serial in m["claim_serials"]:
+        cart = client.hx_post("/counter/scan", {"code": serial})
+        client.hx_post("/counter/age-check", tablet.age_check_form())
+        started = time.perf_counter()
+        done = client.hx_post(
+            "/counter/complete",
+            {"tender": "card", "idempotency_key": tablet.idempotency_key(cart.text) or ""},
+        )
+        completes.append((time.perf_counter() - started) * 1000)
+        sold.append(tablet.sale_id(done.headers.get("HX-Redirect")) or 0)
+    out["complete"] = completes
+    out["receipt"] = timed(lambda: client.get(f"/counter/sales/{sold[-1]}/receipt"), PROBE_REPEATS)
+    claims = tablet.session_claims(client.http.cookies.get(tablet.SESSION_COOKIE, ""))
+    tokens = [claims[str(sale)][0] for sale in sold if str(sale) in claims]
+    # Each code may be tried 10 times per 10 minutes: 9 visits per fresh sale.
+    visits = iter([token for token in tokens for _ in range(9)])
+    visited = [tablet.phone_get(client.base, f"/c/{token}") for token in visits]
+    out["claim"] = [ms for status, _length, ms in visited if status == 200]
+    if len(out["claim"]) < len(visited):
+        print(f"measure: {len(visited) - len(out['claim'])} claim visits were not 200")
+    out["swap assess"] = timed(
+        lambda: client.hx_post(f"/swaps/devices/{m['device_id']}/assess", {"case": "defect"}),
+        PROBE_REPEATS,
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("base")
+    parser.add_argument("fixtures", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--pages", action="store_true")
+    parser.add_argument("--ceiling", help="the ceiling app's URL, timed one request at a time")
+    parser.add_argument(
+        "--baseline",
+        nargs=2,
+        metavar=("URL", "FIXTURES"),
+        help="the same app on the 30-day set: its report is timed in turn with this one's",
+    )
+    args = parser.parse_args()
+    fixtures = json.loads(args.fixtures.read_text())
+    m = fixtures["measure"]
+    client = Client(args.base, fixtures["password"])
+    client.sign_in(m["username"])
+    result: dict[str, Any] = {"store": m["store"], "rows": fixtures["rows"]}
+    if args.pages:
+        result["pages"] = pages(client, m)
+    clients = [client]
+    if args.baseline:
+        base_fixtures = json.loads(Path(args.baseline[1]).read_text())
+        clients.append(Client(args.baseline[0], base_fixtures["password"]))
+        clients[1].sign_in(base_fixtures["measure"]["username"])
+        result["baseline_rows"] = base_fixtures["rows"]
+    timings = reports(clients, m["days"])
+    result["probes"] = {
+        name: summary(times)
+        for name, times in (timings[0] | probes(client, m, args.ceiling)).items()
+    }
+    if args.baseline:
+        result["baseline_probes"] = {name: summary(times) for name, times in timings[1].items()}
+    args.out.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# `make bench`: the kiosk under gunicorn as in production, on SQLite and on PostgreSQL,
+# driven by Locust like 16 tablets, next to a minimal Flask app (the ceiling).
+# What it measures and the last results: docs/BENCHMARKS.md. Results: bench/results/<time>/.
+#
+# Settings (environment): BENCH_STORES (10) and BENCH_DAYS (365) size the data set,
+# BENCH_SHELF (500) the units of each model on each store's shelf, BENCH_TABLETS (16),
+# BENCH_PHASE_SECONDS (20) per hot path, BENCH_DATABASES ("sqlite postgres").
+# It talks only to 127.0.0.1, and stops every server it started, also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=$PWD/.venv/bin
+# QUICK=1: a small set and short phases, to check a change in a few minutes.
+if [ -n "${QUICK:-}" ]; then
+    : "${BENCH_STORES:=2}" "${BENCH_DAYS:=30}" "${BENCH_PHASE_SECONDS:=5}" "${BENCH_SHELF:=100}"
+fi
+STORES=${BENCH_STORES:-10}
+DAYS=${BENCH_DAYS:-365}
+SHELF=${BENCH_SHELF:-500}
+TABLETS=${BENCH_TABLETS:-16}
+PHASE=${BENCH_PHASE_SECONDS:-20}
+DATABASES=${BENCH_DATABASES:-sqlite postgres}
+PG=postgresql://postgres@127.0.0.1:5432
+PG_DB=kiosk_bench
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kiosk-bench.XXXXXX")
+OUT=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT"
+PIDS=()
+PG_CREATED=
+SAMPLER=
+
+say() { printf '\n== %s\n' "$*"; }
+
+stop() {  # stop the given processes: TERM (gunicorn's master then stops its workers), KILL after 15 s
+    local pid
+    for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "$@"; do
+        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    if ((${#PIDS[@]})); then stop "${PIDS[@]}"; fi
+    if [[ -n $SAMPLER ]]; then kill "$SAMPLER" 2>/dev/null || true; fi
+    if [[ -n $PG_CREATED ]]; then drop_postgres || true; fi
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    "$BIN/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+}
+
+# serve NAME URL_PATH GUNICORN_ARGS...: start gunicorn (the production config) on a free
+# port of 127.0.0.1 and wait until URL_PATH answers; sets PORT and SERVED_PID.
+serve() {
+    local name=$1 path=$2
+    shift 2
+    PORT=$(free_port)
+    KIOSK_BIND=127.0.0.1:$PORT "$BIN/gunicorn" -c gunicorn.conf.py "$@" \
+        >"$WORK/$name.log" 2>&1 &
+    SERVED_PID=$!
+    PIDS+=("$SERVED_PID")
+    if "$BIN/python" - "http://127.0.0.1:$PORT$path" "$SERVED_PID" <<'EOF'; then return 0; fi
+import os, sys, time, urllib.request
+for _ in range(600):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=5)
+        sys.exit(0)
+    except OSError:
+        try:
+            os.kill(int(sys.argv[2]), 0)
+        except OSError:
+            break
+        time.sleep(0.1)
+sys.exit(1)
+EOF
+    echo "bench: $name did not start; its log:" >&2
+    tail -n 40 "$WORK/$name.log" >&2
+    return 1
+}
+
+unserve() {  # stop the servers started so far
+    if ((${#PIDS[@]})); then stop "${PIDS[@]}"; fi
+    PIDS=()
+}
+
+drop_postgres() {  # the throwaway PostgreSQL databases, if they exist
+    "$BIN/python" - <<EOF
+import psycopg2
+conn = psycopg2.connect("$PG/postgres")
+conn.autocommit = True
+for name in ("$PG_DB", "${PG_DB}_30d"):
+    conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+EOF
+}
+
+# fresh_database DB SUFFIX: an empty, migrated database (kiosk_bench, kiosk_bench_30d, or
+# SQLite files in the temporary folder); sets KIOSK_DATABASE_URL.
+fresh_database() {
+    if [[ $1 == sqlite ]]; then
+        rm -f "$WORK/bench$2.sqlite3"*
+        export KIOSK_DATABASE_URL=sqlite:///$WORK/bench$2.sqlite3
+    else
+        PG_CREATED=1
+        "$BIN/python" -c "import psycopg2; c = psycopg2.connect('$PG/postgres'); \
+c.autocommit = True; c.cursor().execute('CREATE DATABASE $PG_DB$2')"
+        export KIOSK_DATABASE_URL=$PG/$PG_DB$2
+    fi
+    "$BIN/flask" --app kiosk db upgrade >/dev/null
+}
+
+export KIOSK_INSTANCE_PATH=$WORK/instance
+
+say "machine"
+{
+    echo "date: $(date -u)"
+    echo "nproc: $(nproc)"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+    echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
+    echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "python: $("$BIN/python" -V 2>&1)"
+    echo "sqlite: $("$BIN/python" -c 'import sqlite3; print(sqlite3.sqlite_version)')"
+    echo "locust: $("$BIN/locust" --version 2>&1 | head -n1)"
+    echo "gunicorn workers: $("$BIN/python" -c 'import multiprocessing as m; print(m.cpu_count() * 2 + 1)')"
+    echo "data set: $STORES stores x $DAYS days, $SHELF units per model on each shelf"
+    echo "load: $TABLETS tablets, $PHASE s per phase"
+    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
+} | tee "$OUT/machine.txt"
+
+"$BIN/python" bench/sampler.py "$OUT/cpu.jsonl" $$ &
+SAMPLER=$!
+
+first=1
+for database in $DATABASES; do
+    if [[ $database == postgres ]] && ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+        echo "bench: PostgreSQL is not running on 127.0.0.1:5432; skipping it" | tee "$OUT/postgres-skipped.txt"
+        continue
+    fi
+
+    if [[ $database == postgres ]]; then drop_postgres; fi
+
+    say "$database: the 30-day set (the report's baseline)"
+    fresh_database "$database" _30d
+    "$BIN/flask" --app kiosk demo --days 30 --stores "$STORES" | tee "$OUT/$database-30d-demo.txt"
+    "$BIN/python" bench/fixtures.py "$OUT/$database-30d-fixtures.json" 1
+    serve kiosk-30d /signin wsgi:app
+    baseline=$PORT
+    baseline_pid=$SERVED_PID
+
+    say "$database: the bench set, $STORES stores x $DAYS days"
+    fresh_database "$database" ""
+    "$BIN/flask" --app kiosk demo --days "$DAYS" --stores "$STORES" --shelf "$SHELF" \
+        | tee "$OUT/$database-demo.txt"
+    "$BIN/python" bench/fixtures.py "$OUT/$database-fixtures.json" "$TABLETS"
+    serve ceiling / --pythonpath bench ceiling:app
+    ceiling=$PORT
+    serve kiosk /signin wsgi:app
+    kiosk=$PORT
+
+    say "$database: one client at a time"
+    "$BIN/python" bench/measure.py "http://127.0.0.1:$kiosk" "$OUT/$database-fixtures.json" \
+        "$OUT/$database-measure.json" ${first:+--pages} --ceiling "http://127.0.0.1:$ceiling/" \
+        --baseline "http://127.0.0.1:$baseline" "$OUT/$database-30d-fixtures.json"
+    stop "$baseline_pid"
+    first=
+
+    say "$database: $TABLETS tablets, $PHASE s per hot path"
+    # An upper bound: the tablets end the run themselves after the last phase.
+    run_for=$("$BIN/python" -c "print(int(12 + 12 * $PHASE + 60))")
+    (
+        cd bench
+        BENCH_FIXTURES="$PWD/../$OUT/$database-fixtures.json" \
+        BENCH_CEILING_URL="http://127.0.0.1:$ceiling" \
+        BENCH_SAMPLES="$PWD/../$OUT/$database-samples.json" \
+        BENCH_PHASE_SECONDS=$PHASE BENCH_WARMUP_SECONDS=12 \
+            exec "$BIN/locust" -f locustfile.py --headless --only-summary \
+            -u "$TABLETS" -r "$TABLETS" -t "${run_for}s" --stop-timeout 5 \
+            --host "http://127.0.0.1:$kiosk" --loglevel WARNING
+    ) >"$OUT/$database-locust.txt" 2>&1 &
+    locust=$!
+    PIDS+=("$locust")
+    wait "$locust" || echo "bench: Locust ended with status $? (see $OUT/$database-locust.txt)"
+    cp "$WORK"/kiosk.log "$OUT/$database-gunicorn.log" 2>/dev/null || true
+    unserve
+done
+
+say "summary"
+"$BIN/python" bench/summarize.py "$OUT" | tee "$OUT/summary.md"
+echo
+echo "bench: results in $OUT"
