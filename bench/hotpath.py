@@ -52,104 +52,105 @@ def main() -> None:
     )
     args = parser.parse_args()
     app = create_app()
-    with app.app_context():
-        with db.connection_context():
-            store = Store.get(Store.code == "LON1")
-            staff = Staff.get((Staff.store == store) & (Staff.role == "staff"))
-            manager = Staff.get((Staff.store == store) & (Staff.role == "manager"))
-            serials = [
-                d.serial
-                for d in Device.select()
-                .where((Device.store == store) & (Device.status == "in_stock"))
-                .order_by(Device.id.desc())
-                .limit(args.repeats + 20)
-            ]
-            sold = [
-                d.id
-                for d in Device.select()
-                .where(
-                    (Device.store == store)
-                    & (Device.status == "sold")
-                    & Device.registration.is_null(False)
-                )
-                .limit(200)
-            ]
-            day = clock.today_in(store.timezone).isoformat()
-            token_count = ClaimToken.select().count()
-        client = app.test_client()
-        member = manager if args.path in ("report", "csv") else staff
-        csrf = open_tablet(client, member)
-        hx = tablet.htmx_headers(csrf)
-        serial_iter = iter(serials)
-        devices = itertools.cycle(sold)
-
-        def scan() -> None:
-            added = client.post("/counter/scan", data={"code": serials[0]}, headers=hx)
-            line = tablet.last_line_id(added.get_data(as_text=True))
-            client.post(f"/counter/lines/{line}/remove", headers=hx)
-
-        def complete() -> int | None:
-            cart = client.post("/counter/scan", data={"code": next(serial_iter)}, headers=hx)
-            key = tablet.idempotency_key(cart.get_data(as_text=True)) or ""
-            client.post("/counter/age-check", data=tablet.age_check_form(), headers=hx)
-            done = client.post(
-                "/counter/complete", data={"tender": "card", "idempotency_key": key}, headers=hx
+    with app.app_context(), db.connection_context():
+        store = Store.get(Store.code == "LON1")
+        staff = Staff.get((Staff.store == store) & (Staff.role == "staff"))
+        manager = Staff.get((Staff.store == store) & (Staff.role == "manager"))
+        serials = [
+            d.serial
+            for d in Device.select()
+            .where((Device.store == store) & (Device.status == "in_stock"))
+            .order_by(Device.id.desc())
+            .limit(args.repeats + 20)
+        ]
+        sold = [
+            d.id
+            for d in Device.select()
+            .where(
+                (Device.store == store)
+                & (Device.status == "sold")
+                & Device.registration.is_null(False)
             )
-            return tablet.sale_id(done.headers.get("HX-Redirect"))
+            .limit(200)
+        ]
+        day = clock.today_in(store.timezone).isoformat()
+        token_count = ClaimToken.select().count()
+    # Requests run outside that app context, each in its own, as under gunicorn: Flask-Login
+    # and Flask-Babel cache the user and the locale in ``g`` for one app context.
+    client = app.test_client()
+    member = manager if args.path in ("report", "csv") else staff
+    csrf = open_tablet(client, member)
+    hx = tablet.htmx_headers(csrf)
+    serial_iter = iter(serials)
+    devices = itertools.cycle(sold)
 
-        paths: dict[str, Callable[[], object]] = {
-            "sign-in-page": lambda: client.get("/signin"),
-            "scan": scan,
-            "age-check": lambda: client.post(
-                "/counter/age-check", data=tablet.age_check_form(), headers=hx
-            ),
-            "complete": complete,
-            "assess": lambda: client.post(
-                f"/swaps/devices/{next(devices)}/assess", data={"case": "defect"}, headers=hx
-            ),
-            "report": lambda: client.get(f"/manager/?day={day}"),
-            "csv": lambda: client.get(f"/manager/replacements.csv?day={day}"),
-            "claim": lambda: client.get(f"/c/unknown{token_count}"),
-        }
-        if args.path == "age-check":
-            client.post("/counter/clear", headers=hx)
-            client.post("/counter/scan", data={"code": serials[0]}, headers=hx)
-        if args.path == "receipt":
-            sale_id = complete()
-            paths["receipt"] = lambda: client.get(f"/counter/sales/{sale_id}/receipt")
-        action = paths[args.path]
-        for _ in range(5):
-            action()
-        if args.queries:
-            statements: list[str] = []
-            handler = logging.Handler()
-            handler.emit = lambda record: statements.append(str(record.msg)[:160])  # type: ignore[method-assign]
-            logger = logging.getLogger("peewee")
-            logger.addHandler(handler)
-            logger.setLevel(logging.DEBUG)
-            action()
-            logger.removeHandler(handler)
-            print("\n".join(statements))
-            print(f"{args.path}: {len(statements)} SQL statements")
-            return
-        if args.self:
-            import cProfile
-            import pstats
+    def scan() -> None:
+        added = client.post("/counter/scan", data={"code": serials[0]}, headers=hx)
+        line = tablet.last_line_id(added.get_data(as_text=True))
+        client.post(f"/counter/lines/{line}/remove", headers=hx)
 
-            ranking = cProfile.Profile()
-            ranking.runcall(lambda: [action() for _ in range(args.repeats)])
-            pstats.Stats(ranking).sort_stats("tottime").print_stats(40)
-            return
-        profiler = Profiler(interval=0.0005)
-        profiler.start()
-        for _ in range(args.repeats):
-            action()
-        profiler.stop()
-        if args.html:
-            args.html.write_text(profiler.output_html())
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
-        total = profiler.last_session.duration if profiler.last_session else 0.0
-        print(f"{args.path}: {args.repeats} requests, {1000 * total / args.repeats:.2f} ms each")
+    def complete() -> int | None:
+        cart = client.post("/counter/scan", data={"code": next(serial_iter)}, headers=hx)
+        key = tablet.idempotency_key(cart.get_data(as_text=True)) or ""
+        client.post("/counter/age-check", data=tablet.age_check_form(), headers=hx)
+        done = client.post(
+            "/counter/complete", data={"tender": "card", "idempotency_key": key}, headers=hx
+        )
+        return tablet.sale_id(done.headers.get("HX-Redirect"))
+
+    paths: dict[str, Callable[[], object]] = {
+        "sign-in-page": lambda: client.get("/signin"),
+        "scan": scan,
+        "age-check": lambda: client.post(
+            "/counter/age-check", data=tablet.age_check_form(), headers=hx
+        ),
+        "complete": complete,
+        "assess": lambda: client.post(
+            f"/swaps/devices/{next(devices)}/assess", data={"case": "defect"}, headers=hx
+        ),
+        "report": lambda: client.get(f"/manager/?day={day}"),
+        "csv": lambda: client.get(f"/manager/replacements.csv?day={day}"),
+        "claim": lambda: client.get(f"/c/unknown{token_count}"),
+    }
+    if args.path == "age-check":
+        client.post("/counter/clear", headers=hx)
+        client.post("/counter/scan", data={"code": serials[0]}, headers=hx)
+    if args.path == "receipt":
+        sale_id = complete()
+        paths["receipt"] = lambda: client.get(f"/counter/sales/{sale_id}/receipt")
+    action = paths[args.path]
+    for _ in range(5):
+        action()
+    if args.queries:
+        statements: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record: statements.append(str(record.msg)[:160])  # type: ignore[method-assign]
+        logger = logging.getLogger("peewee")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        action()
+        logger.removeHandler(handler)
+        print("\n".join(statements))
+        print(f"{args.path}: {len(statements)} SQL statements")
+        return
+    if args.self:
+        import cProfile
+        import pstats
+
+        ranking = cProfile.Profile()
+        ranking.runcall(lambda: [action() for _ in range(args.repeats)])
+        pstats.Stats(ranking).sort_stats("tottime").print_stats(40)
+        return
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(args.repeats):
+        action()
+    profiler.stop()
+    if args.html:
+        args.html.write_text(profiler.output_html())
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    total = profiler.last_session.duration if profiler.last_session else 0.0
+    print(f"{args.path}: {args.repeats} requests, {1000 * total / args.repeats:.2f} ms each")
 
 
 if __name__ == "__main__":
