@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .. import clock
 from ..db import write_transaction
@@ -36,7 +36,3 @@ def hit(key: str, *, limit: int, window_seconds: int) -> bool:
             .scalar()
         )
     return hits <= limit
-
-
-def purge_older_than(age: timedelta) -> int:
-    return RateLimitHit.delete().where(RateLimitHit.window_start < clock.now_utc() - age).execute()

@@ -13,7 +13,6 @@ from ..db import write_transaction
 from ..models import (
     AgeCheck,
     Cart,
-    CartLine,
     Customer,
     Device,
     Product,
@@ -294,7 +293,3 @@ def sale_for_receipt(sale_id: int, store_id: int) -> tuple[Sale, list[SaleLine]]
         .order_by(SaleLine.id)
     )
     return sale, lines
-
-
-def cart_lines_count(cart: Cart) -> int:
-    return CartLine.select().where(CartLine.cart == cart).count()
