@@ -106,8 +106,15 @@ def idle_expired(store: Store) -> bool:
     return last is not None and clock.now_utc().timestamp() - last > store.idle_lock_seconds
 
 
+# The idle lock counts in minutes; noting activity at most this often spares re-signing
+# the session cookie on every tap (see docs/BENCHMARKS.md).
+TOUCH_EVERY_SECONDS = 10
+
+
 def touch() -> None:
-    session[LAST_ACTIVE] = clock.now_utc().timestamp()
+    now = clock.now_utc().timestamp()
+    if now - session.get(LAST_ACTIVE, 0) >= TOUCH_EVERY_SECONDS:
+        session[LAST_ACTIVE] = now
 
 
 def hx_aware_redirect(location: str) -> Response:

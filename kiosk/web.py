@@ -83,7 +83,9 @@ def load_tablet() -> Response | None:
     if not request.headers.get(PASSIVE_HEADER):
         access.touch()
     if request.method == "GET" and not request.headers.get("HX-Request"):
-        session["last_page"] = request.full_path.rstrip("?")
+        page = request.full_path.rstrip("?")
+        if session.get("last_page") != page:  # an unchanged session is not sent again
+            session["last_page"] = page
     return None
 
 

@@ -32,7 +32,10 @@ def _is_htmx() -> bool:
 
 
 def _cart():
-    return carts.open_cart(g.store, access.current_staff())
+    """This person's open cart, read once per request (the view and its render share it)."""
+    if "cart" not in g:
+        g.cart = carts.open_cart(g.store, access.current_staff())
+    return g.cart
 
 
 def _products(query: str = "", kind: str = "") -> list[Product]:
@@ -168,6 +171,7 @@ def remove_line(line_id: int):
 @access.staff_required()
 def clear():
     carts.abandon(_cart())
+    g.pop("cart")  # the next render starts a new cart
     return _after_change(message=_("The cart is cleared."))
 
 
@@ -228,6 +232,7 @@ def complete():
             idempotency_key=form.idempotency_key.data,
         )
     except DomainError as err:
+        g.pop("cart")  # the cart may have been finished meanwhile: render what is open now
         return _after_change(error=err)
     if done.claim is not None:
         kept = dict(session.get(CLAIMS_KEY, {}))

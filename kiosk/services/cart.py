@@ -90,6 +90,7 @@ def open_cart(store: Store, member: Staff) -> Cart:
         (Cart.store == store) & (Cart.staff == member) & (Cart.status == "open")
     )
     if cart is not None:
+        cart.store = store  # already loaded by the caller: no second read of the store
         return cart
     now = clock.now_utc()
     try:
@@ -106,15 +107,19 @@ def open_cart(store: Store, member: Staff) -> Cart:
         return Cart.get((Cart.store == store) & (Cart.staff == member) & (Cart.status == "open"))
 
 
-def _touch(cart: Cart) -> None:
-    Cart.update(updated_at=clock.now_utc()).where(Cart.id == cart.id).execute()
+def _open(cart: Cart) -> None:
+    """Mark the cart changed, or refuse if it was finished meanwhile (on another screen).
 
-
-def _open(cart: Cart) -> Cart:
-    fresh = Cart.get_or_none(Cart.id == cart.id)
-    if fresh is None or fresh.status != "open":
+    One conditional UPDATE both checks and touches the cart, and on PostgreSQL it also
+    locks the cart's row until the change commits, so two taps on one cart queue.
+    """
+    touched = (
+        Cart.update(updated_at=clock.now_utc())
+        .where((Cart.id == cart.id) & (Cart.status == "open"))
+        .execute()
+    )
+    if touched != 1:
         raise DomainError(_("This sale is already finished. Start a new one."), status=409)
-    return fresh
 
 
 def add_product(cart: Cart, product_id: int, quantity: int = 1) -> None:
@@ -138,7 +143,6 @@ def add_product(cart: Cart, product_id: int, quantity: int = 1) -> None:
             )
         else:
             set_quantity(cart, line.id, line.quantity + quantity)
-        _touch(cart)
 
 
 def _device_refusal(device: Device, store: Store) -> str:
@@ -181,7 +185,6 @@ def add_device(cart: Cart, serial: str) -> Device:
         CartLine.create(
             cart=cart, product=device.product, device=device, created_at=clock.now_utc()
         )
-        _touch(cart)
     return device
 
 
@@ -227,6 +230,7 @@ def link_customer(cart: Cart, customer: Customer) -> None:
         Cart.update(customer=customer, updated_at=clock.now_utc()).where(
             Cart.id == cart.id
         ).execute()
+    cart.customer = customer  # the caller prices this very cart next
 
 
 def add_voucher(cart: Cart, voucher: Voucher) -> None:
@@ -261,7 +265,6 @@ def add_voucher(cart: Cart, voucher: Voucher) -> None:
         if pack is None:
             raise DomainError(_("There is no consumables pack to give."), field="code", status=409)
         CartLine.create(cart=cart, product=pack, voucher=voucher, created_at=clock.now_utc())
-        _touch(cart)
 
 
 def set_quantity(cart: Cart, line_id: int, quantity: int) -> None:
@@ -277,14 +280,12 @@ def set_quantity(cart: Cart, line_id: int, quantity: int) -> None:
         if line.device_id or line.voucher_id:
             raise DomainError(_("A device or voucher line is always one."), status=422)
         CartLine.update(quantity=quantity).where(CartLine.id == line.id).execute()
-        _touch(cart)
 
 
 def remove_line(cart: Cart, line_id: int) -> None:
     with write_transaction():
         _open(cart)
         CartLine.delete().where((CartLine.id == line_id) & (CartLine.cart == cart)).execute()
-        _touch(cart)
 
 
 def abandon(cart: Cart) -> None:

@@ -19,13 +19,11 @@ WINDOW_SECONDS = 600
 
 def guard(secret: str, *, client: str) -> None:
     """Guessing is rate-limited per client and per code; a success never resets it."""
-    if not ratelimit.hit(
-        f"claim:client:{client}", limit=CLAIM_LIMIT_PER_CLIENT, window_seconds=WINDOW_SECONDS
-    ) or not ratelimit.hit(
-        f"claim:code:{secret[:16].upper()}",
-        limit=CLAIM_LIMIT_PER_CODE,
-        window_seconds=WINDOW_SECONDS,
-    ):
+    limits = {
+        f"claim:client:{client}": CLAIM_LIMIT_PER_CLIENT,
+        f"claim:code:{secret[:16].upper()}": CLAIM_LIMIT_PER_CODE,
+    }
+    if not ratelimit.within_limits(limits, window_seconds=WINDOW_SECONDS):
         raise DomainError(_("Too many attempts. Wait a few minutes and try again."), status=429)
 
 

@@ -20,19 +20,29 @@ def hit(key: str, *, limit: int, window_seconds: int) -> bool:
     Counted in its own transaction and never reset by a success, so a guesser
     gains nothing from a lucky hit in between.
     """
+    return within_limits({key: limit}, window_seconds=window_seconds)
+
+
+def within_limits(limits: dict[str, int], *, window_seconds: int) -> bool:
+    """Count one attempt for each key (key -> its limit) in one transaction.
+
+    True while every key is within its limit. Each key costs one upsert that returns
+    the new count, so a page guarded by two keys takes the write lock once.
+    """
     start = _window_start(clock.now_utc(), window_seconds)
+    within = True
     with write_transaction():
-        (
-            RateLimitHit.insert(key=key[:200], window_start=start, hits=1)
-            .on_conflict(
-                conflict_target=[RateLimitHit.key, RateLimitHit.window_start],
-                update={RateLimitHit.hits: RateLimitHit.hits + 1},
+        for key, limit in limits.items():
+            # Read to the end: SQLite finishes a RETURNING statement only when stepped out.
+            [(hits,)] = list(
+                RateLimitHit.insert(key=key[:200], window_start=start, hits=1)
+                .on_conflict(
+                    conflict_target=[RateLimitHit.key, RateLimitHit.window_start],
+                    update={RateLimitHit.hits: RateLimitHit.hits + 1},
+                )
+                .returning(RateLimitHit.hits)
+                .tuples()
+                .execute()
             )
-            .execute()
-        )
-        hits = (
-            RateLimitHit.select(RateLimitHit.hits)
-            .where((RateLimitHit.key == key[:200]) & (RateLimitHit.window_start == start))
-            .scalar()
-        )
-    return hits <= limit
+            within = within and hits <= limit
+    return within
