@@ -45,7 +45,12 @@ def current_customer() -> Customer | None:
 
 def tablet_store() -> Store | None:
     store_id = session.get(TABLET_STORE)
-    return Store.get_or_none(Store.id == store_id) if store_id else None
+    if not store_id:
+        return None
+    member = current_staff()
+    if member is not None and member.store_id == store_id:
+        return member.store  # read with the person (web.load_user): no second query
+    return Store.get_or_none(Store.id == store_id)
 
 
 def safe_next(target: str | None, default: str) -> str:

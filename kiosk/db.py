@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, unquote, urlparse
 
 from flask import Flask
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
-from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase
 
 from .extensions import db
 
@@ -31,20 +31,7 @@ def open_database(url: str, *, pool_size: int = 8) -> Database:
     scheme = parsed.scheme.split("+")[0]
     if scheme == "sqlite":
         path = unquote(parsed.path[1:]) if parsed.path.startswith("/") else parsed.path
-        if not path or path == ":memory:":
-            return SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
-        # Connections stay open between requests: opening one re-reads the schema and sets
-        # the pragmas, and closing the last one checkpoints the WAL, together more than a
-        # whole counter request (docs/BENCHMARKS.md). SQLite checkpoints by itself as the
-        # WAL grows.
-        return PooledSqliteDatabase(
-            path,
-            pragmas=SQLITE_PRAGMAS,
-            check_same_thread=False,
-            max_connections=pool_size,
-            stale_timeout=300,
-            timeout=10,
-        )
+        return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     if scheme in {"postgres", "postgresql"}:
         options = dict(parse_qsl(parsed.query))
         kwargs = {

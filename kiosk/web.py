@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import access, formatting, policy
 from .extensions import babel, csrf, login
-from .models import Customer, Staff
+from .models import Customer, Staff, Store
 
 # No inline script or style anywhere: behaviour lives in static/js, looks in static/css.
 CONTENT_SECURITY_POLICY = (
@@ -46,7 +46,13 @@ def select_locale() -> str | None:
 def load_user(user_id: str) -> Staff | Customer | None:
     kind, _sep, rest = user_id.partition(":")
     if kind == "staff" and rest.isdigit():
-        return Staff.get_or_none((Staff.id == int(rest)) & (Staff.is_active == True))  # noqa: E712
+        # With the store: a tablet's store is nearly always its person's (access.tablet_store).
+        return (
+            Staff.select(Staff, Store)
+            .join(Store)
+            .where((Staff.id == int(rest)) & (Staff.is_active == True))  # noqa: E712
+            .first()
+        )
     if kind == "customer":
         customer_id, _sep, version = rest.partition(":")
         if customer_id.isdigit():

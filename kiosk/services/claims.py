@@ -41,11 +41,11 @@ def new_secret() -> ClaimSecret:
     return ClaimSecret(token=token, code=code)
 
 
-def issue(sale: Sale, *, lifetime_days: int) -> ClaimSecret:
+def issue(sale: Sale, *, lifetime_days: int, new_sale: bool = False) -> ClaimSecret:
     """Create (or replace) the sale's claim token, in the caller's transaction.
 
     Only hashes are stored: the secret exists in the QR and on the paper, and a
-    reprint issues a new one, which voids the old.
+    reprint issues a new one, which voids the old. A sale being written has none yet.
     """
     secret = new_secret()
     now = clock.now_utc()
@@ -56,7 +56,9 @@ def issue(sale: Sale, *, lifetime_days: int) -> ClaimSecret:
         "expires_at": now + timedelta(days=lifetime_days),
     }
     updated = (
-        ClaimToken.update(**values)
+        0
+        if new_sale
+        else ClaimToken.update(**values)
         .where((ClaimToken.sale == sale) & ClaimToken.claimed_at.is_null())
         .execute()
     )

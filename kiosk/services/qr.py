@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import qrcode
 import qrcode.image.svg
 from markupsafe import Markup
 
 
+# Drawing a code takes ~13 ms (qrcode tries all eight masks), and one sale's code is drawn
+# for the kiosk, the receipt and its reprints: keep the last few hundred per worker.
+@lru_cache(maxsize=512)
 def svg(data: str, *, box_size: int = 10) -> Markup:
     """An ``<svg>`` element for ``data`` (error correction M: survives a creased receipt)."""
     code = qrcode.QRCode(

@@ -165,7 +165,15 @@ def complete_sale(cart: Cart, member: Staff, *, tender: str, idempotency_key: st
 
 def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> CompletedSale:
     store = cart.store
-    if not Cart.select().where((Cart.id == cart.id) & (Cart.status == "open")).exists():
+    now = clock.now_utc()
+    # Close the cart first: the row count says whether it was still open, and any refusal
+    # below rolls the close back with everything else.
+    closed = (
+        Cart.update(status="completed", updated_at=now)
+        .where((Cart.id == cart.id) & (Cart.status == "open"))
+        .execute()
+    )
+    if closed != 1:
         # The twin of a double tap may have finished this very cart a moment ago.
         done = _existing(cart.idempotency_key)
         if done is not None:
@@ -177,7 +185,6 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
         raise DomainError(
             _("An age check is needed before this sale can be completed."), status=422
         )
-    now = clock.now_utc()
     sale = Sale.create(
         store=store,
         staff=member,
@@ -256,18 +263,15 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
                 raise DomainError(
                     _("Voucher %(code)s was used a moment ago.", code=line.voucher.code)
                 )
-    claim = claims.issue(sale, lifetime_days=store.claim_token_days) if has_devices else None
+    claim = (
+        claims.issue(sale, lifetime_days=store.claim_token_days, new_sale=True)
+        if has_devices
+        else None
+    )
     if has_devices and cart.customer_id is not None:
         # Linked by the account QR: the devices are registered now, the QR is not needed.
         link_in_transaction(sale, Customer.get_by_id(cart.customer_id), member)
         claim = None
-    updated = (
-        Cart.update(status="completed", updated_at=now)
-        .where((Cart.id == cart.id) & (Cart.status == "open"))
-        .execute()
-    )
-    if updated != 1:
-        raise DomainError(_("This sale is already finished. Start a new one."))
     audit.record(
         "sale.completed",
         store=store,

@@ -29,6 +29,7 @@ def race(app: Flask, *calls: Callable[[], object]) -> list[object]:
     """Run the calls at the same instant; return each one's result or DomainError."""
     barrier = threading.Barrier(len(calls))
     results: list[object] = [None] * len(calls)
+    crashes: list[BaseException] = []
 
     def run(i: int, call: Callable[[], object]) -> None:
         with app.app_context():
@@ -36,7 +37,11 @@ def race(app: Flask, *calls: Callable[[], object]) -> list[object]:
             try:
                 results[i] = call()
             except DomainError as err:
-                results[i] = err
+                # Keep the outcome, not the frames: a kept traceback would keep the loser's
+                # half-read cursors alive on a connection the pool hands out again.
+                results[i] = DomainError(err.message, field=err.field, status=err.status)
+            except Exception as err:  # a loser must get a message, never an error
+                crashes.append(err)
             finally:
                 # Each thread has its own connection: hand it back, as a request would.
                 if not db.is_closed():
@@ -47,6 +52,7 @@ def race(app: Flask, *calls: Callable[[], object]) -> list[object]:
         t.start()
     for t in threads:
         t.join()
+    assert not crashes, f"a racer failed instead of winning or being told why: {crashes!r}"
     return results
 
 
