@@ -17,9 +17,10 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from . import access, formatting, policy
-from .extensions import babel, csrf, login
+from .extensions import babel, compress, csrf, login
 from .models import Customer, Staff, Store
 
 # No inline script or style anywhere: behaviour lives in static/js, looks in static/css.
@@ -95,8 +96,18 @@ def load_tablet() -> Response | None:
     return None
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in our URLs is a row id: a number past the database's range is a 404."""
+
+    def __init__(self, url_map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     csrf.init_app(app)
+    compress.init_app(app)
     login.init_app(app)
     login.session_protection = "basic"
     login.user_loader(load_user)

@@ -34,7 +34,13 @@ class ScanForm(FlaskForm):
 
 
 class AddProductForm(FlaskForm):
-    product_id = IntegerField(validators=[InputRequired(_l("Choose a product."))])
+    product_id = IntegerField(
+        validators=[
+            InputRequired(_l("Choose a product.")),
+            # An id the database can hold: a bigger number is no product, not an overflow.
+            NumberRange(min=1, max=2**31 - 1, message=_l("Choose a product.")),
+        ]
+    )
 
 
 class QuantityForm(FlaskForm):

@@ -10,7 +10,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kiosk import clock
-from kiosk.models import AgeCheck, AuditEvent, Cart, ClaimToken, Device, Sale, SaleLine, StockLevel
+from kiosk.models import (
+    AgeCheck,
+    AuditEvent,
+    Cart,
+    CartLine,
+    ClaimToken,
+    Device,
+    Sale,
+    SaleLine,
+    StockLevel,
+)
 from tests import factories as make
 from tests.conftest import AuthActions, csrf_from
 
@@ -151,6 +161,24 @@ def test_unknown_serial_and_empty_and_huge_scans_get_clear_messages(counter: Cou
     assert huge.status_code == 422 and "too long" in huge.text
     weird = counter.scan("☃💥")
     assert weird.status_code == 404
+
+
+def test_ids_past_the_database_range_are_answered_not_overflowed(counter: Counter, stock):
+    """Found by the fuzzer: 2**63 as a product id was a 500 on SQLite (OverflowError)."""
+    counter.add(stock.sticks.id)
+    line = CartLine.get()
+    huge = 2**63
+
+    answer = counter.add(huge)
+    assert answer.status_code == 422
+    assert "Choose a product." in answer.text
+    assert counter.post(f"/counter/lines/{huge}/remove").status_code == 404
+    assert counter.post(f"/counter/lines/{huge}/quantity", quantity=2).status_code == 404
+    assert counter.client.get(f"/counter/sales/{huge}/receipt").status_code == 404
+
+    assert [(row.id, row.product_id, row.quantity) for row in CartLine.select()] == [
+        (line.id, stock.sticks.id, 1)
+    ]
 
 
 def test_same_serial_twice_in_one_cart_is_refused(counter: Counter, stock) -> None:
