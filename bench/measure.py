@@ -5,8 +5,9 @@
 
 ``--pages`` measures what each screen's first load costs on the wire (its HTML plus every
 stylesheet, script and icon it references, nothing cached) and what each HTMX fragment
-costs, raw and gzip-compressed (level 6, what a reverse proxy would send; the app itself
-does not compress). The probes time requests one at a time, so they show service time
+costs, decoded and on the wire (the app compresses with Flask-Compress: gzip for pages and
+fragments, deflate for static files, as a browser over plain http accepts). The probes
+time requests one at a time, so they show service time
 without queueing. ``--baseline`` names the same app on the 30-day set: the two reports are
 timed in turn. The manager of the fixtures' store signs in once per app, by password.
 """
@@ -14,7 +15,6 @@ timed in turn. The manager of the fixtures' store signs in once per app, by pass
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import statistics
 import time
@@ -74,20 +74,21 @@ class Client:
         return response
 
 
-def weight(body: bytes) -> dict[str, int]:
-    return {"bytes": len(body), "gzip": len(gzip.compress(body, compresslevel=6))}
+def weight(response: requests.Response) -> dict[str, int]:
+    """Decoded bytes, and bytes on the wire (requests asks for gzip and deflate)."""
+    body = response.content  # reads the whole body, so the raw stream's count is final
+    return {"bytes": len(body), "wire": response.raw.tell()}
 
 
-def first_load(http: requests.Session, base: str, html: bytes) -> dict[str, Any]:
+def first_load(http: requests.Session, base: str, page: requests.Response) -> dict[str, Any]:
     """The page and everything it references, as a browser with an empty cache loads it."""
-    parts = {"html": weight(html)}
-    for asset in tablet.assets(html.decode()):
-        body = http.get(base + asset).content
-        parts[asset] = weight(body)
+    parts = {"html": weight(page)}
+    for asset in tablet.assets(page.text):
+        parts[asset] = weight(http.get(base + asset))
     return {
         "parts": parts,
         "bytes": sum(p["bytes"] for p in parts.values()),
-        "gzip": sum(p["gzip"] for p in parts.values()),
+        "wire": sum(p["wire"] for p in parts.values()),
     }
 
 
@@ -102,7 +103,7 @@ def pages(client: Client, m: dict[str, Any]) -> dict[str, Any]:
             phone.cookies.clear()
         response = http.get(client.url(path))
         response.raise_for_status()
-        screens[name] = {"path": path, **first_load(http, client.base, response.content)}
+        screens[name] = {"path": path, **first_load(http, client.base, response)}
         return response.text
 
     screen("sign-in", "/signin", fresh=True)
@@ -110,17 +111,17 @@ def pages(client: Client, m: dict[str, Any]) -> dict[str, Any]:
     screen("counter, empty cart (kiosk first load)", "/counter/")
     client.hx_post("/counter/clear")
     added = client.hx_post("/counter/scan", {"code": m["serial"]})
-    fragments["cart after a scan (POST /counter/scan)"] = weight(added.content)
+    fragments["cart after a scan (POST /counter/scan)"] = weight(added)
     line = tablet.last_line_id(added.text)
     removed = client.hx_post(f"/counter/lines/{line}/remove")
-    fragments["cart after removing a line"] = weight(removed.content)
+    fragments["cart after removing a line"] = weight(removed)
     client.hx_post("/counter/scan", {"code": m["serial"]})
     checked = client.hx_post("/counter/age-check", tablet.age_check_form())
-    fragments["cart after the age check (POST /counter/age-check)"] = weight(checked.content)
+    fragments["cart after the age check (POST /counter/age-check)"] = weight(checked)
     products = client.get("/counter/products?q=&kind=", htmx=True)
-    fragments["product tiles (GET /counter/products)"] = weight(products.content)
+    fragments["product tiles (GET /counter/products)"] = weight(products)
     serials = client.get(f"/counter/devices/{m['device_product_id']}", htmx=True)
-    fragments["serials of a model (GET /counter/devices/<id>)"] = weight(serials.content)
+    fragments["serials of a model (GET /counter/devices/<id>)"] = weight(serials)
     text = screen("counter, one device in the cart", "/counter/")
     key = tablet.idempotency_key(text) or ""
     done = client.hx_post("/counter/complete", {"tender": "card", "idempotency_key": key})
@@ -133,11 +134,11 @@ def pages(client: Client, m: dict[str, Any]) -> dict[str, Any]:
     screen("swap desk", "/swaps/")
     screen("device file", f"/swaps/devices/{m['device_id']}")
     decision = client.hx_post(f"/swaps/devices/{m['device_id']}/assess", {"case": "defect"})
-    fragments["swap decision (POST /swaps/devices/<id>/assess)"] = weight(decision.content)
+    fragments["swap decision (POST /swaps/devices/<id>/assess)"] = weight(decision)
     screen("manager: replacements of a day", f"/manager/?day={m['day']}")
     screen("manager: sales of a day", f"/manager/sales?day={m['day']}")
     csv = client.get(f"/manager/replacements.csv?day={m['day']}")
-    fragments["replacements CSV of a day (download)"] = weight(csv.content)
+    fragments["replacements CSV of a day (download)"] = weight(csv)
     return {"screens": screens, "fragments": fragments}
 
 

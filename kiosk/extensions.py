@@ -1,6 +1,7 @@
 """Extensions created once, unbound; the app factory binds them."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from peewee import DatabaseProxy
@@ -9,3 +10,4 @@ db = DatabaseProxy()
 login = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+compress = Compress()

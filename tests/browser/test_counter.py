@@ -80,6 +80,8 @@ class Tablet:
 
     def scan(self, code: str) -> None:
         """A keyboard-wedge scanner: the characters, then Enter, into whatever has focus."""
+        # kiosk.js (deferred) catches the scanner's keys; text can show before it has run.
+        self.page.wait_for_load_state("domcontentloaded")
         self.page.keyboard.type(code)
         self.page.keyboard.press("Enter")
         self.scans.append(code)
