@@ -55,9 +55,10 @@ def _render(
     error_field: str | None = None,
     status: int = 200,
     age_form: AgeCheckForm | None = None,
+    priced: carts.PricedCart | None = None,
 ):
     """The cart fragment for HTMX, the whole counter page otherwise."""
-    priced = carts.price(_cart())
+    priced = priced or carts.price(_cart())
     context = {
         "priced": priced,
         "message": message,
@@ -75,15 +76,21 @@ def _render(
     return render_template("counter/cart.html", **context), status
 
 
-def _after_change(message: str | None = None, error: DomainError | None = None):
+def _after_change(
+    message: str | None = None,
+    error: DomainError | None = None,
+    priced: carts.PricedCart | None = None,
+):
     if error is not None:
         if not _is_htmx():
             flash(error.message)
             return redirect(url_for("counter.cart"))
-        return _render(error=error.message, error_field=error.field, status=error.status)
+        return _render(
+            error=error.message, error_field=error.field, status=error.status, priced=priced
+        )
     if not _is_htmx():
         return redirect(url_for("counter.cart"))
-    return _render(message=message)
+    return _render(message=message, priced=priced)
 
 
 @bp.get("/")
@@ -208,8 +215,10 @@ def age_check():
             return redirect(url_for("counter.cart"))
         return _render(error=err.message, error_field=err.field, status=err.status, age_form=form)
     if result.passed:
-        return _after_change()  # the cart itself now shows the pass
-    return _after_change(error=DomainError(result.message, field="age_check", status=403))
+        return _after_change(priced=result.priced)  # the cart itself now shows the pass
+    return _after_change(
+        error=DomainError(result.message, field="age_check", status=403), priced=result.priced
+    )
 
 
 def _today() -> date:

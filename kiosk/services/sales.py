@@ -35,6 +35,7 @@ class AgeCheckResult:
     passed: bool
     message: str
     check: AgeCheck
+    priced: PricedCart  # the cart as it stands after the check, for the screen
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ def record_age_check(
             "Under %(age)d: the sale cannot be completed. The refusal is recorded.",
             age=priced.required_age,
         )
-    return AgeCheckResult(passed=decision.passed, message=message, check=check)
+    if decision.passed:
+        priced.age_check = check  # what valid_age_check would now find, without asking again
+    return AgeCheckResult(passed=decision.passed, message=message, check=check, priced=priced)
 
 
 def _existing(idempotency_key: str) -> Sale | None:
