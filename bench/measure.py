@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -25,8 +26,8 @@ from typing import Any
 import requests
 import tablet
 
-PROBE_REPEATS = 60
-REPORT_REPEATS = 120
+PROBE_REPEATS = int(os.environ.get("BENCH_PROBE_REPEATS", "60"))
+REPORT_REPEATS = int(os.environ.get("BENCH_REPORT_REPEATS", "120"))
 WARMUP = 5
 
 

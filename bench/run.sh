@@ -5,7 +5,9 @@
 #
 # Settings (environment): BENCH_STORES (10) and BENCH_DAYS (365) size the data set,
 # BENCH_SHELF (500) the units of each model on each store's shelf, BENCH_TABLETS (16),
-# BENCH_PHASE_SECONDS (20) per hot path, BENCH_DATABASES ("sqlite postgres").
+# BENCH_PHASE_SECONDS (20) per hot path, BENCH_DATABASES ("sqlite postgres"). QUICK=1: a
+# small set, short phases and fewer probes, printed but not written into docs/BENCHMARKS.md
+# (BENCH_PUBLISH=1 writes it anyway).
 # It talks only to 127.0.0.1, and stops every server it started, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +15,11 @@ cd "$(dirname "$0")/.."
 BIN=$PWD/.venv/bin
 # QUICK=1: a small set and short phases, to check a change in a few minutes.
 if [ -n "${QUICK:-}" ]; then
-    : "${BENCH_STORES:=2}" "${BENCH_DAYS:=30}" "${BENCH_PHASE_SECONDS:=5}" "${BENCH_SHELF:=100}"
+    : "${BENCH_STORES:=6}" "${BENCH_DAYS:=30}" "${BENCH_PHASE_SECONDS:=4}" "${BENCH_SHELF:=100}"
+    : "${BENCH_WARMUP_SECONDS:=3}" "${BENCH_PROBE_REPEATS:=15}" "${BENCH_REPORT_REPEATS:=30}"
+    export BENCH_PROBE_REPEATS BENCH_REPORT_REPEATS
 fi
+WARMUP=${BENCH_WARMUP_SECONDS:-12}
 STORES=${BENCH_STORES:-10}
 DAYS=${BENCH_DAYS:-365}
 SHELF=${BENCH_SHELF:-500}
@@ -31,7 +36,7 @@ PIDS=()
 PG_CREATED=
 SAMPLER=
 
-say() { printf '\n== %s\n' "$*"; }
+say() { printf '\n== %s  (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 stop() {  # stop the given processes: TERM (gunicorn's master then stops its workers), KILL after 15 s
     local pid
@@ -174,13 +179,13 @@ for database in $DATABASES; do
 
     say "$database: $TABLETS tablets, $PHASE s per hot path"
     # An upper bound: the tablets end the run themselves after the last phase.
-    run_for=$("$BIN/python" -c "print(int(12 + 12 * $PHASE + 60))")
+    run_for=$("$BIN/python" -c "print(int($WARMUP + 12 * $PHASE + 60))")
     (
         cd bench
         BENCH_FIXTURES="$PWD/../$OUT/$database-fixtures.json" \
         BENCH_CEILING_URL="http://127.0.0.1:$ceiling" \
         BENCH_SAMPLES="$PWD/../$OUT/$database-samples.json" \
-        BENCH_PHASE_SECONDS=$PHASE BENCH_WARMUP_SECONDS=12 \
+        BENCH_PHASE_SECONDS=$PHASE BENCH_WARMUP_SECONDS=$WARMUP \
             exec "$BIN/locust" -f locustfile.py --headless --only-summary \
             -u "$TABLETS" -r "$TABLETS" -t "${run_for}s" --stop-timeout 5 \
             --host "http://127.0.0.1:$kiosk" --loglevel WARNING
@@ -193,6 +198,10 @@ for database in $DATABASES; do
 done
 
 say "summary"
-"$BIN/python" bench/summarize.py "$OUT" | tee "$OUT/summary.md"
+# A full run rewrites the numbers in docs/BENCHMARKS.md; a quick one (a small set, short
+# phases) is for checking a change and only prints, unless BENCH_PUBLISH=1.
+publish=()
+if [[ -z ${QUICK:-} || -n ${BENCH_PUBLISH:-} ]]; then publish=(--publish docs/BENCHMARKS.md); fi
+"$BIN/python" bench/summarize.py "$OUT" "${publish[@]}" | tee "$OUT/summary.md"
 echo
-echo "bench: results in $OUT"
+echo "bench: results in $OUT${publish[*]:+; docs/BENCHMARKS.md rewritten}"

@@ -1,6 +1,8 @@
 """Turn one run's raw results (bench/results/<time>/) into Markdown tables and goal checks.
 
-``python bench/summarize.py bench/results/<time>``. Percentiles are exact (nearest rank
+``python bench/summarize.py bench/results/<time> [--publish docs/BENCHMARKS.md]``: prints
+the summary; ``--publish`` also puts it into that file between its two marker lines,
+leaving the written analysis around them as it is. Percentiles are exact (nearest rank
 over every request that started in the measured part of its phase); requests per second
 are those requests divided by the measured seconds.
 """
@@ -186,35 +188,39 @@ def pages_section(measure: dict[str, Any], goals: list[str]) -> str:
         "## Page weight",
         "",
         "First load with an empty cache: the HTML and every stylesheet, script and icon it",
-        "references. gzip at level 6 (the app sends uncompressed; a proxy would compress).",
+        "references, decoded and as sent (gzip for pages, deflate for static files).",
         "",
-        "| screen | bytes | gzip bytes | HTML | HTML gzip |",
+        "| screen | bytes | bytes sent | HTML | HTML sent |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for name, screen in pages["screens"].items():
         html = screen["parts"]["html"]
         lines.append(
-            f"| {name} | {screen['bytes']} | {screen['gzip']} | {html['bytes']} | {html['gzip']} |"
+            f"| {name} | {screen['bytes']} | {screen['wire']} | {html['bytes']} | {html['wire']} |"
         )
     first = pages["screens"].get(KIOSK_FIRST_LOAD)
     if first:
         goals.append(
-            f"- kiosk first load: {first['gzip'] / 1024:.1f} KB gzipped (goal ≤ 40 KB): "
-            f"**{'met' if first['gzip'] <= GOAL_FIRST_LOAD_GZIP else 'missed'}**"
+            f"- kiosk first load: {first['wire'] / 1024:.1f} KB sent (goal ≤ 40 KB gzipped): "
+            f"**{'met' if first['wire'] <= GOAL_FIRST_LOAD_GZIP else 'missed'}**"
         )
-    lines += ["", "| HTMX fragment | bytes | gzip bytes |", "| --- | ---: | ---: |"]
+    lines += ["", "| HTMX fragment | bytes | bytes sent |", "| --- | ---: | ---: |"]
     for name, size in pages["fragments"].items():
-        lines.append(f"| {name} | {size['bytes']} | {size['gzip']} |")
+        lines.append(f"| {name} | {size['bytes']} | {size['wire']} |")
         if "CSV" not in name:
             goals.append(
-                f"- fragment {name}: {size['bytes']} B, {size['gzip']} B gzipped (goal ≤ 5 KB): "
-                f"**{'met' if size['bytes'] <= GOAL_FRAGMENT else 'missed'}** raw, "
-                f"**{'met' if size['gzip'] <= GOAL_FRAGMENT else 'missed'}** gzipped"
+                f"- fragment {name}: {size['wire']} B sent, {size['bytes']} B decoded "
+                f"(goal ≤ 5 KB): **{'met' if size['wire'] <= GOAL_FRAGMENT else 'missed'}** "
+                f"as sent, **{'met' if size['bytes'] <= GOAL_FRAGMENT else 'missed'}** decoded"
             )
     return "\n".join([*lines, ""])
 
 
-def main(out: Path) -> None:
+PUBLISH_START = "<!-- bench:start -->"
+PUBLISH_END = "<!-- bench:end -->"
+
+
+def summary(out: Path) -> str:
     cpu = [json.loads(line) for line in (out / "cpu.jsonl").read_text().splitlines() if line]
     goals: list[str] = []
     parts = ["# Bench run " + out.name, "", "```", (out / "machine.txt").read_text().strip(), "```"]
@@ -233,8 +239,29 @@ def main(out: Path) -> None:
             parts.append(pages_section(measure, goals))
             break
     parts += ["## Goals", "", *goals, ""]
-    print("\n".join(parts))
+    return "\n".join(parts)
+
+
+def publish(text: str, document: Path) -> None:
+    """Replace what lies between the markers; one heading level down, under the page's own."""
+    page = document.read_text()
+    start, end = page.find(PUBLISH_START), page.find(PUBLISH_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"summarize: {document} lacks the {PUBLISH_START} / {PUBLISH_END} lines")
+    body = "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
+    note = "<!-- Written by `make bench` (summarize.py --publish): edit outside the markers. -->"
+    document.write_text(
+        page[: start + len(PUBLISH_START)] + f"\n{note}\n\n{body.strip()}\n\n" + page[end:]
+    )
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    text = summary(out)
+    print(text)
+    if len(sys.argv) == 4 and sys.argv[2] == "--publish":
+        publish(text, Path(sys.argv[3]))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main()
