@@ -169,6 +169,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     def database_down(err: Exception) -> tuple[str, int]:
         app.logger.error("database unavailable: %s", err)
+        # The page must not ask the database who is signed in (it is down): show it as to
+        # a visitor. Flask-Login keeps the request's user in g._login_user.
+        g._login_user = login.anonymous_user()
         return (
             render_template(
                 "errors/error.html",

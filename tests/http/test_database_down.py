@@ -9,6 +9,9 @@ from flask import Flask
 from kiosk import create_app, migrate
 from kiosk.config import PROJECT_ROOT
 from kiosk.db import open_database
+from kiosk.demo import DEMO_PASSWORD, load_demo
+from kiosk.extensions import db
+from tests.conftest import csrf_from
 
 
 def test_pages_answer_503_while_the_database_is_down_and_recover(tmp_path: Path) -> None:
@@ -33,3 +36,31 @@ def test_postgres_that_refuses_connections_gets_503() -> None:
     app = create_app({"TESTING": True, "DATABASE_URL": "postgresql://kiosk@127.0.0.1:1/x"})
     response = app.test_client().get("/signin")
     assert response.status_code == 503
+
+
+def test_a_signed_in_tablet_gets_the_503_page_too(tmp_path: Path) -> None:
+    """Found by the crash test: the error page asked for the signed-in person, from the
+    database that was down, and so became a 500 itself."""
+    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+    up: Flask = create_app({"TESTING": True, "DATABASE_URL": url})
+    with up.app_context(), db.connection_context():
+        migrate.upgrade(db.obj, PROJECT_ROOT / "migrations")
+        load_demo(days=1, stores=1, shelf=1)
+    tablet = up.test_client()
+    page = tablet.get("/signin").text
+    signed_in = tablet.post(
+        "/signin",
+        data={"username": "erik", "password": DEMO_PASSWORD, "csrf_token": csrf_from(page)},
+    )
+    assert signed_in.status_code == 302
+    assert tablet.get("/counter/").status_code == 200
+
+    # The same deployment with its database unreachable, as in production (no TESTING, so an
+    # error inside the error handler would be the bare 500 a tablet would get).
+    down = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'gone' / 'kiosk.sqlite3'}"})
+    same_tablet = down.test_client()
+    same_tablet.set_cookie("kiosk_session", tablet.get_cookie("kiosk_session").value)
+    for path in ("/counter/", "/swaps/", "/manager/"):
+        response = same_tablet.get(path)
+        assert response.status_code == 503, path
+        assert "The database cannot be reached" in response.text
