@@ -44,10 +44,15 @@ test: $(STAMP) translations chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-# The long variants: many more generated inputs at every form, 1,000 trials per race.
+# The long variants: many more generated inputs at every form, 1,000 trials per race; then
+# gunicorn workers killed under load for SOAK_CRASH_SECONDS per database, with one restart
+# of the PostgreSQL cluster. That last part runs alone: the restart cuts every connection.
+SOAK_CRASH_SECONDS ?= 300
 soak: $(STAMP) translations
 	HYPOTHESIS_PROFILE=soak KIOSK_RACE_TRIALS=1000 $(BIN)/pytest -n 2 \
 		tests/http/test_fuzz.py tests/db/test_races.py $(PYTEST_ARGS)
+	KIOSK_CRASH_SECONDS=$(SOAK_CRASH_SECONDS) KIOSK_CRASH_RESTART_POSTGRES=1 $(BIN)/pytest -rP \
+		tests/crash $(PYTEST_ARGS)
 
 # The load tool and the profiler go into the venv for the bench only (not the test extras).
 BENCH_STAMP := $(VENV)/.bench-stamp

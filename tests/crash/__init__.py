@@ -1,0 +1,1 @@
+"""Crash tests: a real gunicorn whose workers are killed while tablets sell."""
