@@ -178,8 +178,8 @@ for database in $DATABASES; do
     first=
 
     say "$database: $TABLETS tablets, $PHASE s per hot path"
-    # An upper bound: the tablets end the run themselves after the last phase.
-    run_for=$("$BIN/python" -c "print(int($WARMUP + 12 * $PHASE + 60))")
+    # An upper bound (the 11 phases, one more for the sign-ins): Locust does not stop by itself.
+    run_for=$("$BIN/python" -c "print(int($WARMUP + 12 * $PHASE + 5))")
     (
         cd bench
         BENCH_FIXTURES="$PWD/../$OUT/$database-fixtures.json" \

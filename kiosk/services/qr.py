@@ -10,7 +10,7 @@ import qrcode.image.svg
 from markupsafe import Markup
 
 
-# Drawing a code takes ~13 ms (qrcode tries all eight masks), and one sale's code is drawn
+# Drawing a code takes ~5 ms (qrcode tries all eight masks), and one sale's code is drawn
 # for the kiosk, the receipt and its reprints: keep the last few hundred per worker.
 @lru_cache(maxsize=512)
 def svg(data: str, *, box_size: int = 10) -> Markup:
