@@ -35,12 +35,19 @@ CONTENT_SECURITY_POLICY = (
 PASSIVE_HEADER = "X-Kiosk-Passive"
 
 
+# The tablet's store's language, kept for the pages shown when the store cannot be read.
+TABLET_LANGUAGE = "tablet_language"
+
+
 def select_locale() -> str | None:
     if not has_request_context():
         return None  # the command line speaks the default language
     store = getattr(g, "store", None)
     if store is not None:
         return store.language
+    # The store could not be read (the database is down): the language it spoke last.
+    if session.get(TABLET_LANGUAGE) in ("en", "sv"):
+        return session[TABLET_LANGUAGE]
     return request.accept_languages.best_match(("en", "sv")) or "en"
 
 
@@ -76,6 +83,8 @@ def load_tablet() -> Response | None:
     if request.endpoint in (None, "static"):
         return None
     g.store = access.tablet_store()
+    if g.store is not None and session.get(TABLET_LANGUAGE) != g.store.language:
+        session[TABLET_LANGUAGE] = g.store.language
     member = access.current_staff()
     if member is None or g.store is None:
         return None
