@@ -47,8 +47,9 @@ RESTART_POSTGRES = os.environ.get("KIOSK_CRASH_RESTART_POSTGRES", "") == "1"
 WORKERS = 3
 STORES = 3
 # Units of each of the 4 device models per store. Two tablets share a store's 4 x SHELF
-# units: none runs dry below 8 sales a second each (2 idle cores manage about 40 in all).
-SHELF = max(150, math.ceil(CRASH_SECONDS * 4))
+# units: none runs dry below 20 sales a second each (2 idle cores managed 48 in all with
+# pooled SQLite connections, and a 5-minute soak at 4 x CRASH_SECONDS ran out).
+SHELF = max(150, math.ceil(CRASH_SECONDS * 10))
 PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 
 
