@@ -359,24 +359,32 @@ class Keyboard:
     def focus(self, target: Locator, limit: int = 40) -> None:
         """Tab to the target (Shift+Tab when it lies before the focus); the focus must show."""
         expect(target).to_be_visible()
-        where = target.element_handle()
-        for _ in range(limit):
-            # 0: focused; 1: the focus is past the target; -1: before it, or nowhere.
-            position = where.evaluate(
-                "e => e === document.activeElement ? 0"
-                " : document.activeElement !== document.body"
-                " && e.compareDocumentPosition(document.activeElement)"
-                " & Node.DOCUMENT_POSITION_FOLLOWING ? 1 : -1"
+        # A person whose focus was moved by the page (the cart's swap sends it back to the
+        # scan field) tabs to the target again: up to three times.
+        for _attempt in range(3):
+            where = target.element_handle()
+            for _ in range(limit):
+                # 0: focused; 1: the focus is past the target; -1: before it, or nowhere.
+                position = where.evaluate(
+                    "e => e === document.activeElement ? 0"
+                    " : document.activeElement !== document.body"
+                    " && e.compareDocumentPosition(document.activeElement)"
+                    " & Node.DOCUMENT_POSITION_FOLLOWING ? 1 : -1"
+                )
+                if position == 0:
+                    break
+                self.press("Shift+Tab" if position == 1 else "Tab")
+            else:
+                raise AssertionError(f"{limit} presses of Tab did not reach {target}")
+            outline = where.evaluate(
+                "e => e !== document.activeElement ? 'moved'"
+                " : e.matches(':focus-visible') ? getComputedStyle(e).outlineStyle : 'not visible'"
             )
-            if position == 0:
+            if outline != "moved":
                 break
-            self.press("Shift+Tab" if position == 1 else "Tab")
-        else:
-            raise AssertionError(f"{limit} presses of Tab did not reach {target}")
-        outline = where.evaluate(
-            "e => e.matches(':focus-visible') ? getComputedStyle(e).outlineStyle : 'not visible'"
+        assert outline not in ("none", "not visible", "moved"), (
+            f"no visible focus on {target}: {outline}"
         )
-        assert outline not in ("none", "not visible"), f"no visible focus on {target}: {outline}"
 
 
 def _sign_in_and_open_sell(page: Page, keys: Keyboard) -> None:
