@@ -7,6 +7,10 @@ bind = os.environ.get("KIOSK_BIND", "127.0.0.1:8000")
 # The classic 2 x cores + 1: requests wait on the database, not the CPU.
 workers = int(os.environ.get("KIOSK_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
+# Import the app (and compile its templates, see wsgi.py) once in the master, then fork: a new
+# or restarted worker is ready at once. Safe because the app opens no database connection
+# until a request comes in, so no connection is ever shared across a fork.
+preload_app = True
 timeout = 30
 graceful_timeout = 10
 # Restart workers now and then so a slow leak can never take a store down.

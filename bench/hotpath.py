@@ -15,6 +15,7 @@ import argparse
 import itertools
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +47,12 @@ def main() -> None:
     parser.add_argument("--html", type=Path)
     parser.add_argument(
         "--self", action="store_true", help="cProfile's own-time ranking instead of the call tree"
+    )
+    parser.add_argument(
+        "--cumulative", action="store_true", help="with --self: rank by time including callees"
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="no profiler: only the time per request"
     )
     parser.add_argument(
         "--queries", action="store_true", help="list the SQL statements of one request"
@@ -139,7 +146,15 @@ def main() -> None:
 
         ranking = cProfile.Profile()
         ranking.runcall(lambda: [action() for _ in range(args.repeats)])
-        pstats.Stats(ranking).sort_stats("tottime").print_stats(40)
+        order = "cumulative" if args.cumulative else "tottime"
+        pstats.Stats(ranking).sort_stats(order).print_stats(60 if args.cumulative else 40)
+        return
+    if args.plain:
+        started = time.perf_counter()
+        for _ in range(args.repeats):
+            action()
+        spent = time.perf_counter() - started
+        print(f"{args.path}: {args.repeats} requests, {1000 * spent / args.repeats:.2f} ms each")
         return
     profiler = Profiler(interval=0.0005)
     profiler.start()

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from ..fields import Form
 
-class SignInForm(FlaskForm):
+
+class SignInForm(Form):
     username = StringField(
         _l("Username"),
         validators=[
@@ -21,7 +22,7 @@ class SignInForm(FlaskForm):
     )
 
 
-class PinForm(FlaskForm):
+class PinForm(Form):
     pin = PasswordField(
         _l("PIN"),
         validators=[

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,7 +11,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..fields import email_field
+from ..fields import Form, email_field
 
 DOCUMENT_CHOICES = [
     SelectChoice("id_card", _l("ID card")),
@@ -22,7 +21,7 @@ DOCUMENT_CHOICES = [
 ]
 
 
-class ScanForm(FlaskForm):
+class ScanForm(Form):
     code = StringField(
         _l("Scan or type a serial or SKU"),
         validators=[
@@ -33,7 +32,7 @@ class ScanForm(FlaskForm):
     )
 
 
-class AddProductForm(FlaskForm):
+class AddProductForm(Form):
     product_id = IntegerField(
         validators=[
             InputRequired(_l("Choose a product.")),
@@ -43,7 +42,7 @@ class AddProductForm(FlaskForm):
     )
 
 
-class QuantityForm(FlaskForm):
+class QuantityForm(Form):
     quantity = IntegerField(
         _l("Quantity"),
         validators=[
@@ -53,7 +52,7 @@ class QuantityForm(FlaskForm):
     )
 
 
-class AgeCheckForm(FlaskForm):
+class AgeCheckForm(Form):
     method = RadioField(
         _l("How was the age checked?"),
         choices=[
@@ -72,7 +71,7 @@ class AgeCheckForm(FlaskForm):
     year = StringField(_l("Year (YYYY)"), validators=[Optional(), Length(max=4)])
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(Form):
     tender = RadioField(
         _l("Payment"),
         choices=[SelectChoice("card", _l("Card")), SelectChoice("cash", _l("Cash"))],
@@ -82,15 +81,17 @@ class CompleteForm(FlaskForm):
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
-class CounterSignUpForm(FlaskForm):
+class CounterSignUpForm(Form):
     """The customer registers at the counter; they choose a password from the activation mail."""
 
     email = email_field(_l("Customer's email"), _l("Type the customer's email."))
     name = StringField(
         _l("Name"), validators=[DataRequired(_l("Type the customer's name.")), Length(max=120)]
     )
+    # InputRequired, not DataRequired: a date that does not exist (30 February) is then
+    # answered "Not a valid date value." instead of being asked for again.
     birth_date = DateField(
-        _l("Date of birth"), validators=[DataRequired(_l("Type the date of birth (YYYY-MM-DD)."))]
+        _l("Date of birth"), validators=[InputRequired(_l("Type the date of birth (YYYY-MM-DD)."))]
     )
     terms = BooleanField(
         _l("The customer accepts the terms"),

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from ..fields import Form
 
 ROLE_CHOICES = [
     SelectChoice("staff", _l("Staff")),
@@ -16,7 +17,7 @@ PIN_VALIDATORS = [
 ]
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     username = StringField(
         _l("Username"), validators=[DataRequired(_l("Type a username.")), Length(max=64)]
     )
@@ -34,15 +35,15 @@ class StaffForm(FlaskForm):
     pin = PasswordField(_l("PIN"), validators=PIN_VALIDATORS)
 
 
-class PinResetForm(FlaskForm):
+class PinResetForm(Form):
     pin = PasswordField(_l("New PIN"), validators=PIN_VALIDATORS)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     name = StringField(
         _l("Store name"), validators=[DataRequired(_l("Type the store's name.")), Length(max=120)]
     )

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..counter.forms import CounterSignUpForm
+from ..fields import Form
 from ..services.swaps import FAULT_CODES
 
 CASE_CHOICES = [
@@ -17,7 +17,7 @@ CASE_CHOICES = [
 ]
 
 
-class FindForm(FlaskForm):
+class FindForm(Form):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -30,7 +30,7 @@ class FindForm(FlaskForm):
     )
 
 
-class ReplaceForm(FlaskForm):
+class ReplaceForm(Form):
     replacement = StringField(
         _l("Serial of the new unit from the shelf"),
         validators=[

@@ -208,7 +208,22 @@ def test_sign_up_with_bad_input_is_answered_at_the_fields(app, shop) -> None:
         "A password is 10 to 128 characters.",
         "Type your name.",
         "Accept the terms to continue.",
+        "Not a valid date value.",  # WTForms' own message: 30 February does not exist
     ):
+        assert message in response.text
+    assert not Customer.select().exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"), [("sv-SE,sv;q=0.9", "Inte ett giltigt datum"), ("en-GB", "Not a")]
+)
+def test_wtforms_own_messages_speak_the_phones_language(app, shop, language, message) -> None:
+    client = phone(app)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    # Each language twice: the catalogue kept per language must not leak into the other.
+    for _ in range(2):
+        response = sign_up(client, born="1990-02-30")
+        assert response.status_code == 422
         assert message in response.text
     assert not Customer.select().exists()
 
