@@ -1,4 +1,4 @@
-"""The operator's commands: ``flask --app kiosk db upgrade | demo | staff create``."""
+"""The operator's commands: ``flask --app kiosk db upgrade | demo | staff create | purge``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
 from .extensions import db
@@ -80,6 +80,22 @@ def demo_command(days: int, stores: int, shelf: int, if_empty: bool) -> None:
     )
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete refusals past each store's retention and spent rate-limit counters (run daily)."""
+    from .services.retention import purge_expired
+
+    with db.connection_context():
+        result = purge_expired()
+    for store in result.stores:
+        click.echo(
+            f"{store.store_code}: {store.refusals_removed} refusals older than "
+            f"{store.older_than.isoformat()} removed"
+        )
+    click.echo(f"{result.rate_limit_hits_removed} rate-limit entries removed")
+
+
 @staff_cli.command("create")
 @click.option("--store", "store_code", required=True, help="Store code, e.g. STO1.")
 @click.option("--username", required=True)
@@ -117,3 +133,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(purge_command)
