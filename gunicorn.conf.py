@@ -18,3 +18,5 @@ max_requests = 5000
 max_requests_jitter = 500
 accesslog = os.environ.get("KIOSK_ACCESS_LOG", "-")
 forwarded_allow_ips = os.environ.get("KIOSK_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Claim QR secrets and account links travel in URLs: the access log blanks them.
+logger_class = "kiosk.gunicorn_logging.RedactingLogger"

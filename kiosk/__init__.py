@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, Config
 
@@ -29,4 +30,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        # Behind the proxy every request comes from 127.0.0.1: take the client's address,
+        # scheme and host from the headers the trusted proxies add, so each phone and tablet
+        # gets its own PIN, password and claim limits.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

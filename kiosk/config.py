@@ -69,6 +69,9 @@ class Config:
         # Without an SMTP host, mail is written to this folder for the developer to open.
         self.MAIL_OUTBOX_DIR = os.environ.get("KIOSK_MAIL_OUTBOX", str(instance_path / "outbox"))
         self.PUBLIC_BASE_URL = os.environ.get("KIOSK_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+        # How many reverse proxies (the TLS terminator) stand in front and set X-Forwarded-*.
+        # 0 trusts none: a client could otherwise forge its address and escape every limit.
+        self.PROXY_HOPS = _int("KIOSK_PROXY_HOPS", 0)
         self.DB_POOL_SIZE = _int("KIOSK_DB_POOL_SIZE", 8)
         # gzip only: every tablet and phone browser takes it, and it costs a fraction of a
         # millisecond for a cart fragment (brotli would save a little more for more CPU).

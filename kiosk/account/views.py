@@ -71,7 +71,7 @@ def signup():
     status = 200
     if form.validate_on_submit():
         try:
-            customer = accounts.sign_up(
+            customer, mailed = accounts.sign_up(
                 email=form.email.data,
                 password=form.password.data,
                 name=form.name.data,
@@ -86,7 +86,14 @@ def signup():
             status = err.status
         else:
             _start_session(customer)
-            flash(_("Welcome! We sent you an email: open the link in it to activate your account."))
+            flash(
+                _("Welcome! We sent you an email: open the link in it to activate your account.")
+                if mailed
+                else _(
+                    "Welcome! Your account is created, but we could not send the activation "
+                    "email right now. Ask for it again from your account page in a few minutes."
+                )
+            )
             return redirect(_next(url_for("account.home")))
     elif form.errors:
         status = 422
@@ -137,6 +144,42 @@ def activate(token: str):
     )
 
 
+@bp.route("/activation", methods=["GET", "POST"])
+def resend_activation():
+    """Ask for the activation mail again (it may have been lost, or never sent)."""
+    customer = access.current_customer()
+    form = ForgotForm()
+    if request.method == "GET" and customer is not None:
+        form.email.data = customer.email
+    if form.validate_on_submit():
+        try:
+            sent = accounts.resend_activation(form.email.data, client=_client())
+        except DomainError as err:
+            form.email.errors = [err.message]
+            return render_template("account/activate_again.html", form=form), err.status
+        own = customer is not None and customer.email == accounts.normalise_email(form.email.data)
+        if own and customer.activated_at is not None:
+            flash(_("Your account is active already."))
+            return redirect(url_for("account.home"))
+        if own and sent:
+            flash(_("A new activation link is on its way. It is valid for 24 hours."))
+            return redirect(url_for("account.home"))
+        if own:
+            # Only the account's own holder learns that sending failed: to anyone else
+            # it would tell that the email has an account.
+            form.email.errors = [_("We could not send the email right now. Try again later.")]
+            return render_template("account/activate_again.html", form=form), 503
+        return render_template(
+            "account/message.html",
+            title=_("Check your email"),
+            text=_(
+                "If that email has an account that is not active yet, a new activation link "
+                "is on its way. Nothing within a few minutes? Ask again later."
+            ),
+        )
+    return render_template("account/activate_again.html", form=form), 422 if form.errors else 200
+
+
 @bp.route("/forgot", methods=["GET", "POST"])
 def forgot():
     form = ForgotForm()
@@ -149,7 +192,10 @@ def forgot():
         return render_template(
             "account/message.html",
             title=_("Check your email"),
-            text=_("If that email has an account, a link to choose a new password is on its way."),
+            text=_(
+                "If that email has an account, a link to choose a new password is on its way. "
+                "Nothing within a few minutes? Ask again later."
+            ),
         )
     return render_template("account/forgot.html", form=form), 422 if form.errors else 200
 
@@ -232,13 +278,18 @@ def change_email():
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.request_email_change(access.current_customer(), form.email.data)
+            mailed = accounts.request_email_change(access.current_customer(), form.email.data)
         except DomainError as err:
             form.email.errors = [err.message]
             status = err.status
         else:
-            flash(_("Open the link we sent to the new email to confirm it."))
-            return redirect(url_for("account.home"))
+            if mailed:
+                flash(_("Open the link we sent to the new email to confirm it."))
+                return redirect(url_for("account.home"))
+            form.email.errors = [
+                _("We could not send the link to this email right now. Try again later.")
+            ]
+            status = 503
     elif form.errors:
         status = 422
     return render_template("account/email.html", form=form), status

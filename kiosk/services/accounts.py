@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from datetime import date
@@ -40,6 +42,26 @@ def _load(purpose: str, token: str, max_age: int | None) -> Any:
         raise DomainError(_("This link is not valid."), status=400) from err
 
 
+def _email_digest(email: str) -> str:
+    """A short keyed hash of an email, for links: they name the address without carrying it.
+
+    A signed payload is only base64, so an email in it would be readable by anyone who sees
+    the link (logs, a forwarded mail, a shoulder); this hash cannot be reversed without the
+    secret key, yet a link stops matching once the account's email has changed.
+    """
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, b"kiosk-email:" + email.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _digest_matches(email: str | None, digest: object) -> bool:
+    return (
+        email is not None
+        and isinstance(digest, str)
+        and hmac.compare_digest(_email_digest(email), digest)
+    )
+
+
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
@@ -63,7 +85,12 @@ def sign_up(
     marketing: bool,
     legal_age: int,
     today: date,
-) -> Customer:
+) -> tuple[Customer, bool]:
+    """Create the account, then mail its activation link.
+
+    Returns the new account and whether the activation mail went out: the account exists
+    either way, and the mail can be asked for again (``resend_activation``).
+    """
     email = normalise_email(email)
     validate_password(password)
     if not terms:
@@ -89,8 +116,7 @@ def sign_up(
             field="email",
             status=409,
         ) from err
-    send_activation(customer)
-    return customer
+    return customer, send_activation(customer)
 
 
 def create_customer(
@@ -119,10 +145,15 @@ def create_customer(
     return customer
 
 
-def send_activation(customer: Customer) -> None:
-    token = _signer("activate").dumps({"id": customer.id, "email": customer.email})
-    link = public_url("account.activate", token=token)
-    mail.send(
+def activation_token(customer: Customer) -> str:
+    """The activation link's token: the account id and a hash of its email, never the email."""
+    return _signer("activate").dumps({"id": customer.id, "e": _email_digest(customer.email)})
+
+
+def send_activation(customer: Customer) -> bool:
+    """Mail the activation link; True when the mail went out (see ``mail.send``)."""
+    link = public_url("account.activate", token=activation_token(customer))
+    sent = mail.send(
         customer.email,
         _("Activate your account"),
         _(
@@ -132,14 +163,35 @@ def send_activation(customer: Customer) -> None:
             link=link,
         ),
     )
+    return sent is not None
+
+
+def resend_activation(email: str, *, client: str) -> bool | None:
+    """Mail a new activation link if ``email`` has an account that is not active yet.
+
+    Returns None when there was nothing to send (no such account, or already active), else
+    whether the mail went out. Only someone signed in to that very account may be told which;
+    anyone else gets one answer, so this page tells nobody which emails have accounts. Limited
+    per client and per email, so nobody can fill a stranger's inbox with it.
+    """
+    email = normalise_email(email)
+    limits = {
+        f"activation:client:{client}": 10,
+        f"activation:email:{_email_digest(email)}": 3,  # the counter table keeps no address
+    }
+    if not ratelimit.within_limits(limits, window_seconds=3600):
+        raise DomainError(_("Too many attempts. Wait a few minutes and try again."), status=429)
+    customer = Customer.get_or_none(Customer.email == email)
+    if customer is None or customer.activated_at is not None:
+        return None
+    return send_activation(customer)
 
 
 def activate(token: str) -> Customer:
     data = _load("activate", token, ACTIVATION_SECONDS)
-    customer = Customer.get_or_none(
-        (Customer.id == data.get("id")) & (Customer.email == data.get("email"))
-    )
-    if customer is None:
+    customer = Customer.get_or_none(Customer.id == data.get("id"))
+    # The hash of the email it was sent to: after an email change the old link is void.
+    if customer is None or not _digest_matches(customer.email, data.get("e")):
         raise DomainError(_("This link is not valid."), status=400)
     if customer.activated_at is None:
         with write_transaction():
@@ -221,14 +273,21 @@ def change_password(customer: Customer, current: str, new: str) -> Customer:
     return Customer.get_by_id(customer.id)
 
 
-def request_email_change(customer: Customer, new_email: str) -> None:
+def request_email_change(customer: Customer, new_email: str) -> bool:
+    """Keep ``new_email`` as pending and mail it a link; True when that mail went out.
+
+    The link names the account, a hash of the new email and a hash of the current one, so
+    it is void once either has changed (a newer request, or the email changed since).
+    """
     new_email = normalise_email(new_email)
     if Customer.select().where(Customer.email == new_email).exists():
         raise DomainError(_("That email belongs to another account."), field="email", status=409)
     with write_transaction():
         Customer.update(pending_email=new_email).where(Customer.id == customer.id).execute()
-    token = _signer("email").dumps({"id": customer.id, "email": new_email})
-    mail.send(
+    token = _signer("email").dumps(
+        {"id": customer.id, "e": _email_digest(new_email), "c": _email_digest(customer.email)}
+    )
+    sent = mail.send(
         new_email,
         _("Confirm your new email"),
         _(
@@ -236,20 +295,33 @@ def request_email_change(customer: Customer, new_email: str) -> None:
             link=public_url("account.confirm_email", token=token),
         ),
     )
+    return sent is not None
 
 
 def confirm_email(token: str) -> Customer:
     data = _load("email", token, ACTIVATION_SECONDS)
+    found = Customer.get_or_none(Customer.id == data.get("id"))
+    if (
+        found is None
+        or not _digest_matches(found.pending_email, data.get("e"))
+        or not _digest_matches(found.email, data.get("c"))
+    ):
+        raise DomainError(_("This link is not valid."), status=400)
     try:
         with write_transaction():
+            # Only if nothing changed since the read: a second tab confirming at once loses.
             changed = (
-                Customer.update(email=data["email"], pending_email=None)
-                .where((Customer.id == data["id"]) & (Customer.pending_email == data["email"]))
+                Customer.update(email=found.pending_email, pending_email=None)
+                .where(
+                    (Customer.id == found.id)
+                    & (Customer.pending_email == found.pending_email)
+                    & (Customer.email == found.email)
+                )
                 .execute()
             )
             if changed != 1:
                 raise DomainError(_("This link is not valid."), status=400)
-            customer = Customer.get_by_id(data["id"])
+            customer = Customer.get_by_id(found.id)
             audit.record("customer.email_changed", customer=customer, subject=customer)
     except IntegrityError as err:
         raise DomainError(_("That email belongs to another account."), status=409) from err

@@ -79,6 +79,7 @@ EXPECTED: dict[str, dict[str, int] | None] = {
     "account.activate": row(400, 400, 400, 400, 400),  # a forged token
     "account.confirm_email": row(400, 400, 400, 400, 400),
     "account.forgot": EVERYONE_200,
+    "account.resend_activation": EVERYONE_200,
     "account.reset_password": EVERYONE_200,
     "account.home": CUSTOMERS_ONLY,
     "account.account_qr": CUSTOMERS_ONLY,
