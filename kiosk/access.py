@@ -26,6 +26,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 TABLET_STORE = "tablet_store"
 LAST_ACTIVE = "last_active"
 RESUME = "resume"
+# A page to come back to is kept in the session cookie, which browsers drop past 4 KB (and
+# with it the sign-in): a longer address is not a place anyone would come back to anyway.
+MAX_RESUME_LENGTH = 300
 
 
 def _signed_in() -> object:
@@ -94,7 +97,7 @@ def lock_tablet(resume_at: str | None = None) -> None:
     member = current_staff()
     if member is not None:
         resume = dict(session.get(RESUME, {}))
-        if resume_at:
+        if resume_at and len(resume_at) <= MAX_RESUME_LENGTH:
             resume[str(member.id)] = resume_at
         session[RESUME] = resume
     logout_user()

@@ -100,7 +100,8 @@ def load_tablet() -> Response | None:
         access.touch()
     if request.method == "GET" and not request.headers.get("HX-Request"):
         page = request.full_path.rstrip("?")
-        if session.get("last_page") != page:  # an unchanged session is not sent again
+        # An unchanged session is not sent again; an overlong address is not kept at all.
+        if session.get("last_page") != page and len(page) <= access.MAX_RESUME_LENGTH:
             session["last_page"] = page
     return None
 
@@ -124,7 +125,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals.update(
         current_staff=access.current_staff,
-        endpoints=app.view_functions,
         format_money=formatting.format_money,
         local_time=formatting.local_time,
         outcome_label=formatting.outcome_label,

@@ -251,6 +251,16 @@ def complete():
     return access.hx_aware_redirect(url_for("counter.receipt", sale_id=done.sale.id))
 
 
+def _claimed(sale_id: int) -> bool:
+    token = claims.claim_state(sale_id)
+    if token is not None and token.claimed_at is None:
+        return False
+    kept = dict(session.get(CLAIMS_KEY, {}))
+    kept.pop(str(sale_id), None)
+    session[CLAIMS_KEY] = kept
+    return True
+
+
 def _claim_for(sale_id: int) -> claims.ClaimSecret | None:
     kept = session.get(CLAIMS_KEY, {}).get(str(sale_id))
     return claims.ClaimSecret(token=kept[0], code=kept[1]) if kept else None
@@ -258,6 +268,8 @@ def _claim_for(sale_id: int) -> claims.ClaimSecret | None:
 
 def _claim_view(sale_id: int, lines: list) -> dict:
     claim = _claim_for(sale_id)
+    if claim is not None and _claimed(sale_id):
+        claim = None  # registered since (phone, link or counter): a reprint carries no dead QR
     if claim is None or not any(line.device_id for line in lines):
         return {"claim_url": None, "qr_svg": None, "claim_code": None, "short_claim_url": None}
     claim_url = public_url("claim.open_token", token=claim.token)
@@ -320,7 +332,7 @@ def register_customer(sale_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            customer = registrations.register_customer_for_sale(
+            done = registrations.register_customer_for_sale(
                 sale,
                 access.current_staff(),
                 email=form.email.data,
@@ -332,12 +344,20 @@ def register_customer(sale_id: int):
             getattr(form, err.field or "email", form.email).errors = [err.message]
             status = err.status
         else:
-            flash(
-                _(
-                    "Registered to %(email)s. The activation mail is on its way.",
-                    email=policy.mask_email(customer.email),
+            email = policy.mask_email(done.customer.email)
+            if done.activation_sent is None:  # their own account, found by email and birth date
+                flash(_("Registered to %(email)s.", email=email))
+            elif done.activation_sent:
+                flash(_("Registered to %(email)s. The activation mail is on its way.", email=email))
+            else:
+                flash(
+                    _(
+                        "Registered to %(email)s, but the activation mail could not be sent now. "
+                        "The customer can ask for it again at %(url)s.",
+                        email=email,
+                        url=public_url("account.resend_activation"),
+                    )
                 )
-            )
             return redirect(url_for("counter.receipt", sale_id=sale_id))
     elif form.errors:
         status = 422

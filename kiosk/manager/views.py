@@ -15,7 +15,7 @@ from ..models import Staff, Store
 from ..services import DomainError, reports
 from ..services import staff as staff_service
 from . import bp
-from .forms import PinResetForm, RoleForm, SettingsForm, StaffForm
+from .forms import ROLE_CHOICES, PinResetForm, RoleForm, SettingsForm, StaffForm
 
 
 def _stores() -> tuple[list[Store], str]:
@@ -36,13 +36,20 @@ def _stores() -> tuple[list[Store], str]:
     return [member.store], str(member.store_id)
 
 
+# Reports step a day or a month around the chosen day: the calendar's own ends would overflow.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def _day(raw: str | None, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400, description=_("A day is written like 2026-11-25."))
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        abort(400, description=_("Choose a day from 2000 to 2099."))
+    return day
 
 
 def _period(stores: list[Store]) -> reports.Period:
@@ -191,6 +198,8 @@ def _store_staff() -> list[Staff]:
 def staff():
     form = StaffForm()
     member = access.current_staff()
+    # Nobody hands out a role above their own (the service refuses it too).
+    form.role.choices = [c for c in ROLE_CHOICES if member.has_role(c.value)]
     status = 200
     if request.method == "POST":
         if form.validate():

@@ -296,17 +296,15 @@ def abandon(cart: Cart) -> None:
 
 
 def valid_age_check(cart: Cart, required_age: int) -> AgeCheck | None:
-    """The passed check of this cart that still covers what the cart needs."""
-    return (
-        AgeCheck.select()
-        .where(
-            (AgeCheck.cart == cart)
-            & (AgeCheck.result == "passed")
-            & (AgeCheck.required_age >= required_age)
-        )
-        .order_by(AgeCheck.id.desc())
-        .first()
-    )
+    """The cart's latest check, if it passed and still covers what the cart needs.
+
+    The latest, not the latest passed one: a refusal after a pass stands until a new
+    check passes.
+    """
+    latest = AgeCheck.select().where(AgeCheck.cart == cart).order_by(AgeCheck.id.desc()).first()
+    if latest is not None and latest.result == "passed" and latest.required_age >= required_age:
+        return latest
+    return None
 
 
 def _benefit_discount(cart: Cart, lines: list[PricedLine]) -> list[PricedLine]:

@@ -41,6 +41,8 @@ def _register_sale_devices(
     chains = []
     first_time = []
     for unit in units:
+        if unit.status != "sold":
+            continue  # refunded or swapped out since the sale: it left the customer's hands
         if unit.registration_id is not None:
             current = Registration.get_by_id(unit.registration_id)
             if current.ended_at is None:

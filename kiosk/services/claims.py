@@ -111,5 +111,5 @@ def find_open(secret: str) -> Purchase | None:
     )
 
 
-def claim_state(sale: Sale) -> ClaimToken | None:
+def claim_state(sale: Sale | int) -> ClaimToken | None:
     return ClaimToken.get_or_none(ClaimToken.sale == sale)

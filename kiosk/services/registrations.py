@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
@@ -16,12 +17,38 @@ from .accounts import create_customer, normalise_email, send_activation
 from .claims import CODE_ALPHABET
 
 
+def check_birth_date(birth: date, today: date) -> None:
+    """A date of birth staff typed from a document: a typing error is a DomainError."""
+    try:
+        policy.validate_birth_date(birth, today)
+    except ValueError as err:
+        raise DomainError(
+            _("That date is in the future or over 120 years ago. Check the document."),
+            field="birth_date",
+            status=422,
+        ) from err
+
+
 def customer_for(store: Store, email: str, name: str, birth: date, marketing: bool) -> Customer:
-    """The account with this email, or a new one made at the counter (no password yet)."""
+    """A new account made at the desk, or the customer's own when email and birth date match.
+
+    Both must match: an email typed one letter wrong must never hand a sale's devices, and
+    their welcome offer, to a stranger's account.
+    """
+    today = clock.today_in(store.timezone)
+    check_birth_date(birth, today)
     customer = Customer.get_or_none(Customer.email == normalise_email(email))
     if customer is not None:
+        if customer.birth_date != birth:
+            raise DomainError(
+                _(
+                    "This email has an account with another date of birth: check both, "
+                    "or scan the customer's account QR."
+                ),
+                field="email",
+                status=409,
+            )
         return customer
-    today = clock.today_in(store.timezone)
     if not policy.is_of_legal_age(birth, today, store.legal_age):
         raise DomainError(
             _("A customer must be %(age)d or over to register.", age=store.legal_age),
@@ -70,7 +97,14 @@ def register_device(
     elsewhere needs the date from the customer's receipt and is marked
     staff-entered in the chain and the audit log.
     """
-    serial = policy.normalise_serial(serial)
+    try:
+        serial = policy.normalise_serial(serial)
+    except ValueError as err:
+        raise DomainError(
+            _("Scan or type the serial number under the box."),
+            field="serial",
+            status=422,
+        ) from err
     today = clock.today_in(store.timezone)
     with write_transaction():
         device = Device.get_or_none(Device.serial == serial)
@@ -106,6 +140,16 @@ def register_device(
         elif device.status == "in_stock":
             raise DomainError(
                 _("Serial %(serial)s is still in stock: sell it first.", serial=serial),
+                field="serial",
+                status=409,
+            )
+        elif device.status != "sold":
+            # Refunded or swapped out: registering it again would restart its benefits.
+            raise DomainError(
+                _(
+                    "Serial %(serial)s was returned or swapped out: it cannot be registered.",
+                    serial=serial,
+                ),
                 field="serial",
                 status=409,
             )
@@ -152,6 +196,12 @@ def register_device(
     return registration
 
 
+@dataclass(frozen=True)
+class CounterRegistration:
+    customer: Customer
+    activation_sent: bool | None  # None: their own account, active already, needs no mail
+
+
 def register_customer_for_sale(
     sale: Sale,
     member: Staff,
@@ -160,13 +210,12 @@ def register_customer_for_sale(
     name: str,
     birth: date,
     marketing_consent: bool,
-) -> Customer:
+) -> CounterRegistration:
     """Register the customer at the counter right after the sale; the activation mail goes."""
     from .claiming import link_in_transaction
 
     with write_transaction():
         customer = customer_for(sale.store, email, name, birth, marketing_consent)
         link_in_transaction(sale, customer, member)
-    if customer.activated_at is None:
-        send_activation(customer)
-    return customer
+    sent = send_activation(customer) if customer.activated_at is None else None
+    return CounterRegistration(customer=customer, activation_sent=sent)

@@ -25,6 +25,7 @@ from ..models import (
 from . import DomainError, audit, claims
 from .cart import PricedCart, price
 from .claiming import link_in_transaction
+from .registrations import check_birth_date
 
 DOCUMENT_TYPES = ("id_card", "passport", "driving_licence", "other_official")
 TENDERS = ("card", "cash")
@@ -54,14 +55,7 @@ def birth_date_from(day: str, month: str, year: str, today: date) -> date:
             field="birth_date",
             status=422,
         ) from err
-    try:
-        policy.validate_birth_date(birth, today)
-    except ValueError as err:
-        raise DomainError(
-            _("That date is in the future or over 120 years ago. Check the document."),
-            field="birth_date",
-            status=422,
-        ) from err
+    check_birth_date(birth, today)
     return birth
 
 
@@ -81,6 +75,13 @@ def record_age_check(
     today = clock.today_in(store.timezone)
     if method == "document" and document_type not in DOCUMENT_TYPES:
         raise DomainError(_("Choose the document you saw."), field="document_type", status=422)
+    if method == "visual" and _shown_under_age(cart):
+        # A document already said under age: "clearly over 25" cannot overrule it.
+        raise DomainError(
+            _("A document showed this customer under age: only a document check can follow."),
+            field="method",
+            status=409,
+        )
     try:
         decision = policy.decide_age_check(
             birth, today, priced.required_age, method=method, challenge_age=store.challenge_age
@@ -130,6 +131,18 @@ def record_age_check(
     if decision.passed:
         priced.age_check = check  # what valid_age_check would now find, without asking again
     return AgeCheckResult(passed=decision.passed, message=message, check=check, priced=priced)
+
+
+def _shown_under_age(cart: Cart) -> bool:
+    return (
+        AgeCheck.select()
+        .where(
+            (AgeCheck.cart == cart)
+            & (AgeCheck.result == "refused")
+            & (AgeCheck.refusal_reason == "under_age")
+        )
+        .exists()
+    )
 
 
 def _existing(idempotency_key: str) -> Sale | None:
@@ -266,6 +279,14 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
                 raise DomainError(
                     _("Voucher %(code)s was used a moment ago.", code=line.voucher.code)
                 )
+            audit.record(
+                "voucher.redeemed",
+                store=store,
+                staff=member,
+                customer=line.voucher.customer_id,
+                subject=line.voucher,
+                sale=sale.id,
+            )
     claim = (
         claims.issue(sale, lifetime_days=store.claim_token_days, new_sale=True)
         if has_devices

@@ -16,6 +16,7 @@ from . import DomainError, audit
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
+ABOVE_OWN_ROLE = _l("You cannot give or change a role above your own.")
 
 
 def validate_pin(pin: str) -> None:
@@ -58,6 +59,8 @@ def create_staff(
         )
     if role not in ROLES:
         raise DomainError(str(_l("Unknown role.")), field="role", status=400)
+    if by is not None and not by.has_role(role):
+        raise DomainError(str(ABOVE_OWN_ROLE), field="role", status=403)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(
             str(_l("A password needs at least 8 characters.")), field="password", status=400
@@ -82,8 +85,11 @@ def create_staff(
 
 
 def _in_scope(by: Staff, member: Staff) -> None:
+    """Managers manage their own store's people, and nobody manages someone above them."""
     if by.role != "admin" and member.store_id != by.store_id:
         raise DomainError(str(_l("You can manage staff of your own store only.")), status=403)
+    if not by.has_role(member.role):
+        raise DomainError(str(ABOVE_OWN_ROLE), status=403)
 
 
 def deactivate(member: Staff, *, by: Staff) -> None:
@@ -112,10 +118,8 @@ def change_role(member: Staff, role: str, *, by: Staff) -> None:
     _in_scope(by, member)
     if role not in ROLES:
         raise DomainError(str(_l("Unknown role.")), field="role", status=400)
-    if ROLES.index(role) > ROLES.index(by.role) or ROLES.index(member.role) > ROLES.index(by.role):
-        raise DomainError(
-            str(_l("You cannot give or change a role above your own.")), field="role", status=403
-        )
+    if not by.has_role(role):
+        raise DomainError(str(ABOVE_OWN_ROLE), field="role", status=403)
     with write_transaction():
         Staff.update(role=role).where(Staff.id == member.id).execute()
         audit.record(

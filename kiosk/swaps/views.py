@@ -163,11 +163,10 @@ def register():
                     purchase_date=form.purchase_date.data,
                     product_id=form.product_id.data,
                 )
-            except (DomainError, ValueError) as err:
-                message = err.message if isinstance(err, DomainError) else str(err)
-                field = getattr(form, getattr(err, "field", "") or "", None)
-                (field.errors if field is not None else form.form_errors).append(message)
-                status = getattr(err, "status", 422)
+            except DomainError as err:
+                field = getattr(form, err.field or "", None)
+                (field.errors if field is not None else form.form_errors).append(err.message)
+                status = err.status
             else:
                 file = swap_desk.find(serial)
                 return redirect(url_for("swaps.device", device_id=file.device.id))

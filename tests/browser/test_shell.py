@@ -18,7 +18,7 @@ from .conftest import Console
 
 pytestmark = pytest.mark.browser
 
-DOORS = ("Sell", "Swap", "Find customer")
+DOORS = ("Sell", "Swap")
 
 
 def _events(action: str, staff: Staff | None = None) -> list[AuditEvent]:

@@ -285,6 +285,32 @@ def test_visual_check_needs_a_challenge_age_setting(counter: Counter, shop, stoc
     assert AgeCheck.get().method == "visual"
 
 
+def test_a_document_under_age_cannot_be_overruled_by_a_look(counter: Counter, shop, stock):
+    shop.store.challenge_age = 25
+    shop.store.save()
+    today = clock.today_in(shop.store.timezone)
+    counter.add(stock.sticks.id)
+    assert counter.age_check(today.replace(year=today.year - 16)).status_code == 403
+    looked = counter.post("/counter/age-check", method="visual")
+    assert looked.status_code == 409 and "only a document check" in looked.text
+    assert [c.result for c in AgeCheck.select().order_by(AgeCheck.id)] == ["refused"]
+    assert counter.complete().status_code == 422
+    assert not Sale.select().exists()
+
+
+def test_a_refusal_after_a_pass_stands_until_a_new_check_passes(counter: Counter, shop, stock):
+    today = clock.today_in(shop.store.timezone)
+    counter.add(stock.sticks.id)
+    assert counter.age_check(adult_birth_date(shop.store)).status_code == 200
+    # A second look at the document: the customer is under age after all.
+    assert counter.age_check(today.replace(year=today.year - 16)).status_code == 403
+    assert counter.complete().status_code == 422
+    assert not Sale.select().exists()
+    assert counter.age_check(adult_birth_date(shop.store)).status_code == 200
+    assert counter.complete().status_code == 204
+    assert Sale.get().age_check_id == AgeCheck.select().order_by(AgeCheck.id.desc()).get().id
+
+
 def test_age_check_keeps_no_date_of_birth(counter: Counter, shop, stock) -> None:
     counter.add(stock.sticks.id)
     counter.age_check(date(1990, 7, 14))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -104,6 +104,42 @@ def test_claim_by_typed_code_registers_the_devices_with_the_right_dates(app, sho
     link = mailbox.link_in(mailbox.last_to("alva@example.com"), "/account/activate/")
     assert customer_phone.get(urlsplit(link).path).status_code == 200
     assert Customer.get_by_id(alva.id).activated_at is not None
+
+
+def test_a_claim_leaves_out_a_unit_refunded_since_the_sale(app, shop, sold) -> None:
+    # The second unit came back for its money before anyone claimed the receipt's QR.
+    Device.update(status="returned").where(Device.serial == "HDX200001").execute()
+    customer_phone = phone(app)
+    assert sign_up(customer_phone).status_code == 302
+    response = claim(customer_phone, sold.code)
+    assert response.status_code == 200 and "1 device is now registered" in response.text
+    alva = Customer.get(Customer.email == "alva@example.com")
+    registered = Device.select().join(Registration).where(Registration.customer == alva)
+    assert [unit.serial for unit in registered] == ["HDX200000"]
+    assert Device.get(Device.serial == "HDX200001").registration_id is None
+
+
+def test_a_reprinted_receipt_drops_the_qr_once_the_phone_claimed_it(
+    app, client, auth, shop
+) -> None:
+    make.device(shop.store, make.product("device"), serial="HDX300000")
+    auth.sign_in("erik")
+    tablet = Counter(client)
+    tablet.scan("HDX300000")
+    tablet.age_check(adult_birth_date(shop.store))
+    receipt_url = tablet.complete().headers["HX-Redirect"]
+    receipt = client.get(receipt_url).text
+    assert 'data-testid="claim-qr"' in receipt
+    code = receipt.split('data-testid="claim-code">')[1].split("<")[0]
+    customer_phone = phone(app)
+    assert sign_up(customer_phone).status_code == 302
+    assert claim(customer_phone, code).status_code == 200
+    reprint = client.get(receipt_url)
+    assert reprint.status_code == 200
+    assert 'data-testid="claim-qr"' not in reprint.text and code not in reprint.text
+    # The big QR screen has nothing to show either: it goes back to the receipt.
+    shown = client.get(receipt_url.replace("/receipt", "/claim"))
+    assert shown.status_code == 302 and shown.headers["Location"].endswith(receipt_url)
 
 
 def test_a_used_token_gets_the_same_page_as_an_unknown_one(app, sold) -> None:
@@ -273,6 +309,13 @@ def test_staff_redeem_the_voucher_once_as_a_free_pack(app, client, auth, shop, s
     line = SaleLine.get(SaleLine.voucher == voucher)
     assert (line.kind, line.line_total, line.product_id) == ("voucher", 0, sold.sticks.id)
     assert Voucher.get_by_id(voucher.id).redeemed_at is not None
+    event = AuditEvent.get(AuditEvent.action == "voucher.redeemed")
+    assert (event.staff_id, event.customer_id, event.subject_id) == (
+        shop.erik.id,
+        voucher.customer_id,
+        voucher.id,
+    )
+    assert f'"sale": {line.sale_id}' in event.details
     again = tablet.scan(voucher.code)
     assert again.status_code == 409 and "already used" in again.text
 
@@ -329,20 +372,12 @@ def test_counter_registration_sends_activation_and_the_customer_sets_a_password(
     app, client, auth, shop, sold, mailbox
 ) -> None:
     auth.enter_pin(shop.erik.id, "2222")
-    page = client.get(f"/counter/sales/{sold.sale.id}/register")
-    response = client.post(
-        f"/counter/sales/{sold.sale.id}/register",
-        data={
-            "csrf_token": csrf_from(page.text),
-            "email": "Walkin@Example.com",
-            "name": "Walk In",
-            "birth_date": "1985-06-01",
-            "terms": "y",
-        },
-    )
+    response = register_at_counter(client, sold.sale, "Walkin@Example.com", "1985-06-01")
     assert response.status_code == 302
     walkin = Customer.get(Customer.email == "walkin@example.com")
     assert walkin.password_hash is None
+    receipt = client.get(response.headers["Location"])
+    assert 'data-testid="claim-qr"' not in receipt.text  # registered: nothing left to claim
     assert Registration.select().where(Registration.customer == walkin).count() == 2
     link = mailbox.link_in(mailbox.last_to("walkin@example.com"), "/account/activate/")
     customer_phone = phone(app)
@@ -357,6 +392,50 @@ def test_counter_registration_sends_activation_and_the_customer_sets_a_password(
     assert (
         accounts.authenticate("walkin@example.com", "my own password", client="t").id == walkin.id
     )
+
+
+def register_at_counter(client, sale: Sale, email: str, born: str, **options):  # noqa: ANN001, ANN201
+    page = client.get(f"/counter/sales/{sale.id}/register")
+    return client.post(
+        f"/counter/sales/{sale.id}/register",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "email": email,
+            "name": "Walk In",
+            "birth_date": born,
+            "terms": "y",
+        },
+        **options,
+    )
+
+
+def test_counter_registration_never_hands_a_sale_to_a_strangers_account(
+    client, auth, shop, sold
+) -> None:
+    stranger = make.customer(email="ana@example.com", birth_date=date(1970, 3, 3))
+    auth.enter_pin(shop.erik.id, "2222")
+    # Staff mistype anna@ as ana@: the account exists, but it is somebody else's.
+    typo = register_at_counter(client, sold.sale, "ana@example.com", "1985-06-01")
+    assert typo.status_code == 409 and "another date of birth" in typo.text
+    assert not Registration.select().exists()
+    assert Sale.get_by_id(sold.sale.id).customer_id is None
+    assert not Voucher.select().where(Voucher.customer == stranger).exists()
+    # The account's own holder (the same email and date of birth) is found and linked.
+    own = register_at_counter(client, sold.sale, "Ana@Example.com ", "1970-03-03")
+    assert own.status_code == 302
+    assert Registration.select().where(Registration.customer == stranger).count() == 2
+    assert Customer.select().count() == 1
+
+
+@pytest.mark.parametrize("born", ["2999-01-01", "1800-01-01", "1990-02-30", ""])
+def test_counter_registration_answers_an_impossible_birth_date_at_the_field(
+    client, auth, shop, sold, born
+) -> None:
+    auth.enter_pin(shop.erik.id, "2222")
+    response = register_at_counter(client, sold.sale, "walkin@example.com", born)
+    assert response.status_code == 422
+    assert 'id="birth_date-error"' in response.text
+    assert not Customer.select().exists() and not Registration.select().exists()
 
 
 def test_forgotten_password_link_works_once(app, shop, mailbox) -> None:

@@ -13,6 +13,8 @@ from flask.testing import FlaskClient
 
 from kiosk.extensions import db
 from kiosk.models import AuditEvent, Device, Registration, Staff, Store, Swap
+from kiosk.services import DomainError
+from kiosk.services import staff as staff_service
 from tests import factories as make
 from tests.conftest import csrf_from
 
@@ -241,6 +243,47 @@ def test_staff_management_is_audited_and_bounded_by_role(client, auth, shop, two
     assert [(e.action, e.subject_id, e.staff_id) for e in audited] == [
         (action, nora.id, shop.manager.id) for action in changes
     ]
+
+
+def test_a_manager_can_neither_make_nor_manage_anyone_above_them(client, auth, shop) -> None:
+    boss = make.staff(shop.store, role="admin", pin="9090", username="ada", display_name="Ada")
+    auth.sign_in("maja")
+    page = client.get("/manager/staff")
+    # The form offers the roles a manager may give, and no action on the admin's row.
+    assert '<option value="admin"' not in page.text
+    assert f"/manager/staff/{boss.id}/pin" not in page.text
+    token = csrf_from(page.text)
+    new_admin = {
+        "csrf_token": token,
+        "display_name": "Mallory",
+        "username": "mallory",
+        "role": "admin",
+        "password": "long enough",
+        "pin": "4646",
+    }
+    refused = client.post("/manager/staff", data=new_admin)
+    assert refused.status_code == 422 and "Not a valid choice" in refused.text
+    assert not Staff.select().where(Staff.username == "mallory").exists()
+    # Posted straight at the service's rules, the answer is the same: no admin made by a manager.
+    with pytest.raises(DomainError) as raised:
+        staff_service.create_staff(
+            shop.store,
+            username="mallory",
+            display_name="Mallory",
+            role="admin",
+            password="long enough",
+            pin="4646",
+            by=shop.manager,
+        )
+    assert raised.value.status == 403 and raised.value.field == "role"
+    # The admin's PIN, role and account are out of a manager's reach, even in the same store.
+    for action, data in (("pin", {"pin": "1212"}), ("role", {"role": "staff"}), ("deactivate", {})):
+        url = f"/manager/staff/{boss.id}/{action}"
+        assert client.post(url, data=data | {"csrf_token": token}).status_code == 403, action
+    boss = Staff.get_by_id(boss.id)
+    assert boss.role == "admin" and boss.is_active and boss.failed_pin_attempts == 0
+    assert auth.enter_pin(boss.id, "1212").status_code != 302  # the old PIN still holds
+    assert not AuditEvent.select().where(AuditEvent.subject_id == boss.id).exists()
 
 
 def test_store_settings_validate_and_are_audited(client: FlaskClient, auth, shop) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import timedelta
 
 from flask import Flask
@@ -153,6 +154,22 @@ def test_idle_tablet_locks_and_work_is_found_again(app: Flask, client, auth, sho
     assert response.status_code == 302 and response.headers["Location"] == "/pin?idle=1"
     back = auth.enter_pin(shop.erik.id, "2222")
     assert back.headers["Location"] == "/"
+
+
+def test_an_overlong_address_never_swells_the_session_past_what_browsers_keep(
+    app: Flask, client, auth, shop
+) -> None:
+    auth.sign_in("erik")
+    client.get("/counter/")
+    # A mistyped or forged query string thousands of characters long, then an idle lock.
+    client.get("/swaps/", query_string={"serial": secrets.token_urlsafe(3000)})  # no zlib help
+    app.config["CLOCK_NOW"] = clock.now_utc() + timedelta(seconds=shop.store.idle_lock_seconds + 1)
+    locked = client.get("/")
+    assert locked.headers["Location"] == "/pin?idle=1"
+    cookie = locked.headers["Set-Cookie"]  # the lock wrote the session: where to come back to
+    assert cookie.startswith(app.config["SESSION_COOKIE_NAME"]) and len(cookie) < 1000
+    back = auth.enter_pin(shop.erik.id, "2222")
+    assert back.headers["Location"] == "/counter/"  # the last page that fits is kept
 
 
 def test_password_attempts_are_rate_limited(auth, shop) -> None:

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from kiosk import clock, policy
 from kiosk.models import (
     AuditEvent,
+    Customer,
     Device,
     ModelSuccessor,
     Registration,
@@ -293,6 +294,47 @@ def test_registration_refuses_an_under_age_customer_and_a_missing_date(desk, sho
     )
     assert no_date.status_code == 422 and "purchase date" in no_date.text
     assert not Registration.select().exists()
+
+
+def _register_at_desk(desk: Desk, serial: str, shop):  # noqa: ANN001, ANN202
+    page = desk.client.get(f"/swaps/register?serial={serial}")
+    return desk.client.post(
+        f"/swaps/register?serial={serial}",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "serial": serial,
+            "email": "again@example.com",
+            "name": "Again",
+            "birth_date": "1980-01-01",
+            "purchase_date": (today(shop) - timedelta(days=3)).isoformat(),
+            "terms": "y",
+        },
+    )
+
+
+def test_a_refunded_unit_cannot_be_registered_again(desk: Desk, shop, desk_world) -> None:
+    unit = sold_and_registered(
+        shop.store, shop.erik, desk_world.model, bought=today(shop) - timedelta(days=10)
+    )
+    assert desk.money_back(unit).status_code == 204
+    chains = Registration.select().count()
+    # A new registration would restart the refunded unit's Benefit Program year.
+    again = _register_at_desk(desk, unit.serial, shop)
+    assert again.status_code == 409 and "returned or swapped out" in again.text
+    assert Registration.select().count() == chains
+    assert Device.get_by_id(unit.id).status == "returned"
+
+
+def test_a_serial_with_wrong_characters_is_answered_in_the_stores_language(
+    desk: Desk, shop, desk_world
+) -> None:
+    shop.store.language = "sv"
+    shop.store.save()
+    response = _register_at_desk(desk, "HD-10€0", shop)
+    assert response.status_code == 422
+    assert "Skanna eller skriv serienumret" in response.text
+    assert "A serial number has only letters" not in response.text
+    assert not Registration.select().exists() and not Customer.select().exists()
 
 
 def test_every_swap_and_return_appears_once_in_the_daily_report(desk: Desk, shop, desk_world):
