@@ -78,7 +78,8 @@ class AgeCheck(BaseModel):
     local_date = DateField()  # store-local day, for the manager's refusal report
 
     class Meta:
-        indexes = ((("store", "local_date", "result"), False),)
+        # (cart, id): a cart's latest check in one index step (migration 0002).
+        indexes = ((("store", "local_date", "result"), False), (("cart", "id"), False))
 
 
 class Sale(BaseModel):

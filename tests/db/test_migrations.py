@@ -44,7 +44,8 @@ def test_fresh_database_is_built_by_the_migrations_alone(tmp_path: Path, migrati
     database = open_database(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     database.connect()
     applied = migrate.upgrade(database, migrations_dir)
-    assert applied == ["0001_initial"]
+    assert applied == [path.stem for path in sorted(migrations_dir.glob("[0-9]*.py"))]
+    assert applied[0] == "0001_initial"
     assert migrate.upgrade(database, migrations_dir) == []
     assert set(database.get_tables()) >= {m._meta.table_name for m in MODELS}
     assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
