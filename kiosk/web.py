@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import (
     Flask,
     Response,
@@ -21,6 +23,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from . import access, formatting, policy
 from .extensions import babel, compress, csrf, login
+from .gunicorn_logging import redact
 from .models import Customer, Staff, Store
 
 # No inline script or style anywhere: behaviour lives in static/js, looks in static/css.
@@ -114,8 +117,20 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class RedactSecrets(logging.Filter):
+    """Flask logs "Exception on /c/<secret> [GET]": the error log gets the route, not the secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    app.logger.addFilter(RedactSecrets())
     csrf.init_app(app)
     compress.init_app(app)
     login.init_app(app)

@@ -205,7 +205,7 @@ def activate(token: str) -> Customer:
 def authenticate(email: str, password: str, *, client: str) -> Customer:
     email = normalise_email(email)
     if not ratelimit.hit(f"customer-pw:client:{client}", limit=20, window_seconds=300) or not (
-        ratelimit.hit(f"customer-pw:email:{email}", limit=10, window_seconds=300)
+        ratelimit.hit(f"customer-pw:email:{_email_digest(email)}", limit=10, window_seconds=300)
     ):
         raise DomainError(_("Too many attempts. Wait a few minutes and try again."), status=429)
     customer = Customer.get_or_none(Customer.email == email)

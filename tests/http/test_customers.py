@@ -389,9 +389,9 @@ def test_counter_registration_sends_activation_and_the_customer_sets_a_password(
         data={"csrf_token": csrf_from(form.text), "password": "my own password"},
     )
     assert done.status_code == 302
-    assert (
-        accounts.authenticate("walkin@example.com", "my own password", client="t").id == walkin.id
-    )
+    with app.app_context():
+        signed_in = accounts.authenticate("walkin@example.com", "my own password", client="t")
+    assert signed_in.id == walkin.id
 
 
 def register_at_counter(client, sale: Sale, email: str, born: str, **options):  # noqa: ANN001, ANN201

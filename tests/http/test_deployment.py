@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import runpy
+import sys
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -104,6 +106,23 @@ def test_the_gunicorn_access_log_blanks_a_claim_secret(tmp_path) -> None:
     assert SECRET not in line
     assert '"POST /c/…/claim HTTP/1.1" 200 512 "https://kiosk.example/c/…"' in line
     assert not [key for key, value in atoms.items() if isinstance(value, str) and SECRET in value]
+
+
+def test_the_error_log_names_the_route_of_a_crash_not_its_secret(app: Flask) -> None:
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(handler.format(record))  # type: ignore[method-assign]
+    app.logger.addHandler(handler)
+    try:
+        with app.test_request_context(f"/c/{SECRET}/claim", method="POST"):
+            try:
+                raise RuntimeError("boom")
+            except RuntimeError:
+                app.log_exception(sys.exc_info())  # what Flask calls for an unhandled error
+    finally:
+        app.logger.removeHandler(handler)
+    assert lines and lines[0].startswith("Exception on /c/…/claim [POST]")
+    assert not [line for line in lines if SECRET in line]
 
 
 def test_gunicorn_conf_uses_the_redacting_logger() -> None:
