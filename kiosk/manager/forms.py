@@ -82,3 +82,10 @@ class SettingsForm(Form):
             NumberRange(1, 365, message=_l("From 1 to 365 days.")),
         ],
     )
+    refusal_retention_days = IntegerField(
+        _l("Keep age-check refusals for (days)"),
+        validators=[
+            InputRequired(_l("Type how long refusals are kept.")),
+            NumberRange(1, 3650, message=_l("From 1 to 3650 days (ten years).")),
+        ],
+    )

@@ -140,6 +140,7 @@ SETTINGS = (
     "challenge_age",
     "idle_lock_seconds",
     "claim_token_days",
+    "refusal_retention_days",  # `flask --app kiosk purge` removes older refusals
 )
 
 

@@ -89,6 +89,8 @@ def test_claim_by_typed_code_registers_the_devices_with_the_right_dates(app, sho
     page = customer_phone.get(f"/c/{sold.code.lower()}")  # case and dashes ignored
     assert page.status_code == 200
     assert "•••0000" in page.text and "HDX200000" not in page.text  # only the last 4 shown
+    bought = sold.sale.local_date.isoformat()
+    assert f'<time class="nowrap" datetime="{bought}">{bought}</time>' in page.text  # no wrap
     assert sign_up(customer_phone).status_code == 302
     response = claim(customer_phone, sold.code)
     assert response.status_code == 200 and "2 devices are now registered" in response.text

@@ -94,6 +94,7 @@ FORMS = {
         "challenge_age",
         "idle_lock_seconds",
         "claim_token_days",
+        "refusal_retention_days",
     ],
     "/manager/staff": ["display_name", "username", "role", "password", "pin"],
     "/counter/sales/{sale}/register": ["email", "name", "birth_date", "terms", "marketing"],

@@ -298,14 +298,20 @@ def test_store_settings_validate_and_are_audited(client: FlaskClient, auth, shop
         "challenge_age": "",
         "idle_lock_seconds": "120",
         "claim_token_days": "30",
+        "refusal_retention_days": "365",
     }
     bad_zone = client.post("/manager/settings", data=base | {"timezone": "Mars/Olympus"})
     assert bad_zone.status_code == 422 and "Unknown time zone" in bad_zone.text
     too_young = client.post("/manager/settings", data=base | {"legal_age": "12"})
     assert too_young.status_code == 422
+    for kept in ("0", "-5", "99999", ""):
+        refused = client.post("/manager/settings", data=base | {"refusal_retention_days": kept})
+        assert refused.status_code == 422 and 'id="refusal_retention_days-error"' in refused.text
+    assert Store.get_by_id(shop.store.id).refusal_retention_days == 730  # the default, untouched
     assert client.post("/manager/settings", data=base).status_code == 302
     store = Store.get_by_id(shop.store.id)
     assert (store.name, store.language, store.idle_lock_seconds) == ("Kiosk Sundsvall", "sv", 120)
+    assert store.refusal_retention_days == 365
     assert AuditEvent.select().where(AuditEvent.action == "store.settings_changed").count() == 1
 
 
