@@ -15,6 +15,7 @@ from ..models import Customer, Device, Product, Registration, Sale, SaleLine, St
 from . import DomainError, audit
 from .accounts import create_customer, normalise_email, send_activation
 from .claims import CODE_ALPHABET
+from .swaps import typed_serial
 
 
 def check_birth_date(birth: date, today: date) -> None:
@@ -97,14 +98,7 @@ def register_device(
     elsewhere needs the date from the customer's receipt and is marked
     staff-entered in the chain and the audit log.
     """
-    try:
-        serial = policy.normalise_serial(serial)
-    except ValueError as err:
-        raise DomainError(
-            _("Scan or type the serial number under the box."),
-            field="serial",
-            status=422,
-        ) from err
+    serial = typed_serial(serial)
     today = clock.today_in(store.timezone)
     with write_transaction():
         device = Device.get_or_none(Device.serial == serial)

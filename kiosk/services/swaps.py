@@ -65,7 +65,8 @@ class DeviceFile:
         }
 
 
-def _normalised(raw: str, field: str = "serial") -> str:
+def typed_serial(raw: str, field: str = "serial") -> str:
+    """A serial scanned or typed at a desk, as stored; a DomainError at ``field`` if it is none."""
     try:
         return policy.normalise_serial(raw or "")
     except ValueError as err:
@@ -75,7 +76,7 @@ def _normalised(raw: str, field: str = "serial") -> str:
 
 
 def find(raw_serial: str) -> DeviceFile:
-    serial = _normalised(raw_serial)
+    serial = typed_serial(raw_serial)
     device = Device.select(Device, Product).join(Product).where(Device.serial == serial).first()
     if device is None:
         raise DomainError(
@@ -196,7 +197,7 @@ def _lock_device(device_id: int) -> Device:
 
 
 def _check_replacement(store: Store, old: Device, raw_serial: str) -> Device:
-    serial = _normalised(raw_serial, field="replacement")
+    serial = typed_serial(raw_serial, field="replacement")
     new = Device.select(Device, Store).join(Store).where(Device.serial == serial).first()
     if new is None:
         raise DomainError(
