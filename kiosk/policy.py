@@ -166,6 +166,12 @@ class AgeCheckDecision:
     message: str
 
 
+def visual_check_overruled(earlier_refusals: Iterable[str | None]) -> bool:
+    """A look ("clearly over the challenge age") never overrules a document that showed the
+    customer under age for this cart: after that, only a document check may follow."""
+    return "under_age" in earlier_refusals
+
+
 def decide_age_check(
     birth: date | None,
     today: date,

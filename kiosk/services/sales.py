@@ -75,8 +75,7 @@ def record_age_check(
     today = clock.today_in(store.timezone)
     if method == "document" and document_type not in DOCUMENT_TYPES:
         raise DomainError(_("Choose the document you saw."), field="document_type", status=422)
-    if method == "visual" and _shown_under_age(cart):
-        # A document already said under age: "clearly over 25" cannot overrule it.
+    if method == "visual" and policy.visual_check_overruled(_refusal_reasons(cart)):
         raise DomainError(
             _("A document showed this customer under age: only a document check can follow."),
             field="method",
@@ -133,16 +132,11 @@ def record_age_check(
     return AgeCheckResult(passed=decision.passed, message=message, check=check, priced=priced)
 
 
-def _shown_under_age(cart: Cart) -> bool:
-    return (
-        AgeCheck.select()
-        .where(
-            (AgeCheck.cart == cart)
-            & (AgeCheck.result == "refused")
-            & (AgeCheck.refusal_reason == "under_age")
-        )
-        .exists()
+def _refusal_reasons(cart: Cart) -> list[str | None]:
+    refused = AgeCheck.select(AgeCheck.refusal_reason).where(
+        (AgeCheck.cart == cart) & (AgeCheck.result == "refused")
     )
+    return [check.refusal_reason for check in refused]
 
 
 def _existing(idempotency_key: str) -> Sale | None:

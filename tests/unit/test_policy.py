@@ -30,6 +30,7 @@ from kiosk.policy import (
     required_age,
     validate_birth_date,
     vat_of,
+    visual_check_overruled,
     warranty_last_day,
 )
 
@@ -866,3 +867,16 @@ def test_a_masked_serial_shows_at_most_four_characters_of_its_tail(serial):
     tail = masked.removeprefix("\u2022\u2022\u2022")
     assert serial.endswith(tail)
     assert len(tail) == min(4, len(serial) // 2)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "overruled"),
+    [
+        ([], False),
+        (["no_id"], False),  # no ID shown says nothing about the age: a look may follow
+        (["under_age"], True),
+        (["no_id", "under_age"], True),
+    ],
+)
+def test_a_look_never_overrules_a_document_that_showed_under_age(earlier, overruled) -> None:
+    assert visual_check_overruled(earlier) is overruled
