@@ -37,8 +37,12 @@ from .models import (
     ClaimToken,
     Customer,
     Device,
+    DeviceEvent,
+    Market,
     ModelSuccessor,
     Product,
+    ProductName,
+    ProductPrice,
     Registration,
     Sale,
     SaleLine,
@@ -52,28 +56,41 @@ from .models import (
 
 DEMO_PASSWORD = "kiosk-demo"  # noqa: S105 - documented demo sign-in, demo data only
 
+# code, name, currency, VAT rates in basis points (the standard rate first)
+MARKETS = [
+    ("SE", "Sweden", "SEK", "2500,1200,600,0"),
+    ("GB", "United Kingdom", "GBP", "2000,500,0"),
+    ("FI", "Finland", "EUR", "2550,1400,1000,0"),
+    ("DE", "Germany", "EUR", "1900,700,0"),
+]
 STORES = [
     {
         "code": "STO1",
         "name": "Kiosk Stockholm Centrum",
         "timezone": "Europe/Stockholm",
         "language": "sv",
-        "currency": "SEK",
+        "market": "SE",
+        "address": "Drottninggatan 1, 111 51 Stockholm",
+        "org_number": "556000-0001",
+        "vat_number": "SE556000000101",
     },
     {
         "code": "LON1",
         "name": "Kiosk London Soho",
         "timezone": "Europe/London",
         "language": "en",
-        "currency": "GBP",
+        "market": "GB",
+        "address": "1 Old Compton Street, London W1D 5JA",
+        "org_number": "01234567",
+        "vat_number": "GB123456789",
     },
 ]
-# The further stores of a bigger chain take these in turn: time zone, city, language, currency.
+# The further stores of a bigger chain take these in turn: time zone, city, language, market.
 CHAIN_ZONES = [
-    ("Europe/Stockholm", "Stockholm", "sv", "SEK"),
-    ("Europe/London", "London", "en", "GBP"),
-    ("Europe/Helsinki", "Helsinki", "en", "EUR"),
-    ("Europe/Berlin", "Berlin", "en", "EUR"),
+    ("Europe/Stockholm", "Stockholm", "sv", "SE"),
+    ("Europe/London", "London", "en", "GB"),
+    ("Europe/Helsinki", "Helsinki", "en", "FI"),
+    ("Europe/Berlin", "Berlin", "en", "DE"),
 ]
 # username, display name, role, PIN, store index
 STAFF = [
@@ -91,29 +108,60 @@ CHAIN_STAFF = [
     ("staff1", "Staff One", "staff", "2222"),
     ("staff2", "Staff Two", "staff", "3333"),
 ]
-# sku, name, kind, price (minor units), age_restricted
+# sku, name, Swedish name, kind, age_restricted, the serial code of a device model
 CATALOG = [
-    ("DEV-ONE", "Heat Device One", "device", 49900, True),
-    ("DEV-DUO", "Heat Device Duo", "device", 79900, True),
-    ("DEV-PRIME", "Heat Device Prime", "device", 99900, True),
-    ("DEV-PRIME2", "Heat Device Prime 2", "device", 109900, True),
-    ("CON-AMBER", "Tobacco sticks Amber, pack of 20", "consumable", 6500, True),
-    ("CON-TEAK", "Tobacco sticks Teak, pack of 20", "consumable", 6500, True),
-    ("CON-MINT", "Tobacco sticks Mint, pack of 20", "consumable", 6500, True),
-    ("ACC-CASE", "Holder case", "accessory", 29900, False),
-    ("ACC-CLEAN", "Cleaning sticks, 30", "accessory", 9900, False),
-    ("ACC-CABLE", "USB-C cable 1 m", "accessory", 14900, False),
-    ("ACC-CAR", "Car charger", "accessory", 24900, False),
+    ("DEV-ONE", "Heat Device One", "Värmeenhet One", "device", True, "ON"),
+    ("DEV-DUO", "Heat Device Duo", "Värmeenhet Duo", "device", True, "DU"),
+    ("DEV-PRIME", "Heat Device Prime", "Värmeenhet Prime", "device", True, "PR"),
+    ("DEV-PRIME2", "Heat Device Prime 2", "Värmeenhet Prime 2", "device", True, "P2"),
+    (
+        "CON-AMBER",
+        "Tobacco sticks Amber, pack of 20",
+        "Tobaksstift Amber, 20 st",
+        "consumable",
+        True,
+        "",
+    ),
+    (
+        "CON-TEAK",
+        "Tobacco sticks Teak, pack of 20",
+        "Tobaksstift Teak, 20 st",
+        "consumable",
+        True,
+        "",
+    ),
+    (
+        "CON-MINT",
+        "Tobacco sticks Mint, pack of 20",
+        "Tobaksstift Mint, 20 st",
+        "consumable",
+        True,
+        "",
+    ),
+    ("ACC-CASE", "Holder case", "Fodral", "accessory", False, ""),
+    ("ACC-CLEAN", "Cleaning sticks, 30", "Rengöringsstickor, 30 st", "accessory", False, ""),
+    ("ACC-CABLE", "USB-C cable 1 m", "USB-C-kabel 1 m", "accessory", False, ""),
+    ("ACC-CAR", "Car charger", "Billaddare", "accessory", False, ""),
 ]
+# Prices VAT included, in each market's minor units, in CATALOG's order.
+PRICES = {
+    "SE": (49900, 79900, 99900, 109900, 6500, 6500, 6500, 29900, 9900, 14900, 24900),
+    "GB": (3900, 5900, 7900, 8900, 550, 550, 550, 1900, 600, 900, 1500),
+    "FI": (4900, 6900, 8900, 9900, 700, 700, 700, 2500, 800, 1200, 1900),
+    "DE": (4900, 6900, 8900, 9900, 700, 700, 700, 2500, 800, 1200, 1900),
+}
 FAULT_CODES = ("NO_HEAT", "BATTERY", "BUTTON", "LED", "CHARGING", "CRACKED")
 SWAP_MIX = [("defect", 6), ("accident", 2), ("money_back", 1), ("cosmetic", 1)]
 FIRST_NAMES = ("Alva", "Noah", "Elsa", "Liam", "Maja", "Hugo", "Ella", "Oscar", "Wilma", "Leo")
 LAST_NAMES = ("Berg", "Holm", "Smith", "Jones", "Nilsson", "Taylor", "Ström", "Brown")
 # Parents before children, so every foreign key finds its row.
 INSERT_ORDER = (
+    Market,
     Store,
     Staff,
     Product,
+    ProductPrice,
+    ProductName,
     ModelSuccessor,
     StockLevel,
     Customer,
@@ -127,6 +175,7 @@ INSERT_ORDER = (
     Claim,
     Swap,
     SwapRefusal,
+    DeviceEvent,
 )
 REPORTED = ("store", "staff", "sale", "swap", "device")
 
@@ -135,7 +184,7 @@ def chain_stores(count: int) -> list[dict[str, str]]:
     """The documented stores first, then S001, S002, ... with time zones taking turns."""
     stores = [dict(spec) for spec in STORES[:count]]
     for n in range(1, count - len(stores) + 1):
-        zone, city, language, currency = CHAIN_ZONES[(n - 1) % len(CHAIN_ZONES)]
+        zone, city, language, market = CHAIN_ZONES[(n - 1) % len(CHAIN_ZONES)]
         code = f"S{n:03d}"
         stores.append(
             {
@@ -143,7 +192,7 @@ def chain_stores(count: int) -> list[dict[str, str]]:
                 "name": f"Kiosk {city} {code}",
                 "timezone": zone,
                 "language": language,
-                "currency": currency,
+                "market": market,
             }
         )
     return stores
@@ -188,6 +237,7 @@ class _Chain:
     shelf: int
     password_hash: str
     products: dict[str, dict[str, Any]]
+    markets: dict[str, int] = field(default_factory=dict)  # code -> id
     serials: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     customer_numbers: Iterator[int] = field(default_factory=itertools.count)
 
@@ -271,14 +321,16 @@ def load_demo(days: int = 90, seed: int = 7, stores: int = 2, shelf: int = 40) -
     )
     pin_hashes: dict[str, str] = {}
     with write_transaction():
+        specs = chain_stores(stores)
         batch = _Batch(last_ids)
+        _markets(batch, chain, {spec["market"] for spec in specs})
         _catalog(batch, chain)
         batch.flush(counts)
-        for index, spec in enumerate(chain_stores(stores)):
+        for index, spec in enumerate(specs):
             rng = random.Random(f"{seed}:{spec['code']}")
             batch = _Batch(last_ids)
             store_id, staff_ids = _store(batch, chain, rng, index, spec, pin_hashes)
-            live_chains = _history(batch, chain, rng, store_id, spec["timezone"], staff_ids)
+            live_chains = _history(batch, chain, rng, store_id, spec, staff_ids)
             _swaps(batch, chain, rng, live_chains, staff_ids)
             batch.flush(counts)
         AuditEvent.create(
@@ -291,19 +343,50 @@ def load_demo(days: int = 90, seed: int = 7, stores: int = 2, shelf: int = 40) -
     return {table: counts[table] for table in REPORTED}
 
 
+def _markets(batch: _Batch, chain: _Chain, used: set[str]) -> None:
+    """The markets the chain's stores are in (two for the documented stores)."""
+    for code, name, currency, rates in MARKETS:
+        if code not in used:
+            continue
+        row = batch.add(
+            Market, code=code, name=name, currency=currency, vat_rates=rates, created_at=chain.now
+        )
+        chain.markets[code] = row["id"]
+
+
 def _catalog(batch: _Batch, chain: _Chain) -> None:
-    for sku, name, kind, price, restricted in CATALOG:
+    for index, (sku, name, sv_name, kind, restricted, serial_code) in enumerate(CATALOG):
         row = batch.add(
             Product,
             sku=sku,
             name=name,
             kind=kind,
-            price=price,
-            vat_rate=2500,
             age_restricted=restricted,
+            # Demo serials: HS, the store's number, the model's code, seven digits.
+            serial_pattern=rf"HS\d{{1,4}}{serial_code}\d{{7}}" if kind == "device" else None,
             is_active=True,
         )
-        chain.products[sku] = {"id": row["id"], "kind": kind, "price": price, "name": name}
+        batch.add(ProductName, product=row["id"], language="sv", name=sv_name)
+        prices = {}
+        for code, _name, _currency, rates in MARKETS:
+            if code not in chain.markets:
+                continue
+            standard = int(rates.split(",")[0])
+            prices[code] = (PRICES[code][index], standard)
+            batch.add(
+                ProductPrice,
+                product=row["id"],
+                market=chain.markets[code],
+                price=PRICES[code][index],
+                vat_rate=standard,
+            )
+        chain.products[sku] = {
+            "id": row["id"],
+            "kind": kind,
+            "names": {"en": name, "sv": sv_name},
+            "prices": prices,
+            "serial_code": serial_code,
+        }
     batch.add(
         ModelSuccessor,
         product=chain.products["DEV-PRIME"]["id"],
@@ -320,7 +403,8 @@ def _store(
     pin_hashes: dict[str, str],
 ) -> tuple[int, list[int]]:
     """The store, its people, its counted stock and the units on its shelf today."""
-    store_id = batch.add(Store, created_at=chain.now, brand_name="Heat Store", **spec)["id"]
+    fields = {**spec, "market": chain.markets[spec["market"]]}
+    store_id = batch.add(Store, created_at=chain.now, brand_name="Heat Store", **fields)["id"]
     staff_ids = []
     for username, name, role, pin in store_staff(index, spec["code"]):
         if pin not in pin_hashes:  # scrypt is slow on purpose: hash each PIN once per load
@@ -355,13 +439,40 @@ def _store(
 def _device(
     batch: _Batch, chain: _Chain, store_id: int, sku: str, status: str, received: datetime
 ) -> dict[str, Any]:
-    return batch.add(
+    unit = batch.add(
         Device,
-        serial=f"HS{store_id}{sku[4:6]}{next(chain.serials):07d}",
+        serial=f"HS{store_id}{chain.products[sku]['serial_code']}{next(chain.serials):07d}",
         product=chain.products[sku]["id"],
         store=store_id,
         status=status,
         received_at=received,
+    )
+    _event(batch, unit["id"], "received", store_id, None, "in_stock", received)
+    return unit
+
+
+def _event(
+    batch: _Batch,
+    device_id: int,
+    event: str,
+    store_id: int,
+    staff_id: int | None,
+    status: str,
+    at: datetime,
+    subject: tuple[str, int] | None = None,
+) -> None:
+    """One step of a unit's life, as services.unit_life.record writes it."""
+    batch.add(
+        DeviceEvent,
+        device=device_id,
+        event=event,
+        store=store_id,
+        staff=staff_id,
+        status=status,
+        subject_type=subject[0] if subject else "",
+        subject_id=subject[1] if subject else None,
+        reference="",
+        created_at=at,
     )
 
 
@@ -393,11 +504,16 @@ def _history(
     chain: _Chain,
     rng: random.Random,
     store_id: int,
-    tz_name: str,
+    spec: dict[str, str],
     staff_ids: list[int],
 ) -> list[dict[str, Any]]:
-    """Refusals, sales, registrations and claims, day by day; returns the registered units."""
+    """Refusals, sales, registrations and claims, day by day; returns the registered units.
+
+    Every line is priced in the store's market and named in its language, as the counter
+    would have sold it.
+    """
     products, now = chain.products, chain.now
+    tz_name, market, language = spec["timezone"], spec["market"], spec["language"]
     device_skus, small_skus = chain.device_skus, chain.small_skus
     tz = ZoneInfo(tz_name)
     today = clock.today_in(tz_name, now)
@@ -450,8 +566,9 @@ def _history(
             total = vat = 0
             first_line = None
             for sku, qty, line_unit in lines:
-                gross = products[sku]["price"] * qty
-                line_vat = policy.vat_of(gross, 2500)
+                unit_price, vat_rate = products[sku]["prices"][market]
+                gross = unit_price * qty
+                line_vat = policy.vat_of(gross, vat_rate)
                 total += gross
                 vat += line_vat
                 line = batch.add(
@@ -460,14 +577,25 @@ def _history(
                     kind="item",
                     product=products[sku]["id"],
                     device=line_unit["id"] if line_unit else None,
-                    description=products[sku]["name"],
+                    description=products[sku]["names"].get(language, products[sku]["names"]["en"]),
                     quantity=qty,
-                    unit_price=products[sku]["price"],
+                    unit_price=unit_price,
                     line_total=gross,
-                    vat_rate=2500,
+                    vat_rate=vat_rate,
                     vat_amount=line_vat,
                     voucher=None,
                 )
+                if line_unit is not None:
+                    _event(
+                        batch,
+                        line_unit["id"],
+                        "sold",
+                        store_id,
+                        staff_id,
+                        "sold",
+                        at,
+                        ("sale", sale["id"]),
+                    )
                 first_line = first_line or line
             customer_id = None
             if unit is not None and rng.random() < 0.6:
@@ -489,6 +617,16 @@ def _history(
                 )
                 unit["registration"] = reg["id"]
                 unit["first_registered_at"] = at
+                _event(
+                    batch,
+                    unit["id"],
+                    "registered",
+                    store_id,
+                    None,
+                    "sold",
+                    at,
+                    ("registration", reg["id"]),
+                )
                 live_chains.append(
                     {"reg": reg, "unit": unit, "tz": tz, "sku": lines[0][0], "line": first_line}
                 )
@@ -589,7 +727,7 @@ def _swaps(
             if decision.outcome == "accident":
                 reg["accident_claim_used"] = True
         money_back = decision.outcome == "money_back"
-        batch.add(
+        swap = batch.add(
             Swap,
             store=store_id,
             staff=staff_id,
@@ -605,6 +743,14 @@ def _swaps(
             created_at=at,
             local_date=day,
         )
+        subject = ("swap", swap["id"])
+        if money_back:
+            _event(batch, unit["id"], "returned", store_id, staff_id, "returned", at, subject)
+        else:
+            _event(
+                batch, unit["id"], "swapped_out", store_id, staff_id, "replaced_out", at, subject
+            )
+            _event(batch, new["id"], "replacement", store_id, staff_id, "sold", at, subject)
 
 
 def _reset_sequences(tables: list[str]) -> None:

@@ -60,21 +60,44 @@ def upgrade(database: Database, directory: Path) -> list[str]:
     )
     done: list[str] = []
     for path in migration_files(directory):
-        lock = "IMMEDIATE" if dialect == "sqlite" else None
-        with database.atomic(lock) if lock else database.atomic():
-            if dialect == "postgres":
-                database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (PG_ADVISORY_LOCK_ID,))
-            # Checked inside the lock: another process may have applied it meanwhile.
-            if path.stem in applied(database):
-                continue
-            _load(path).upgrade(database, dialect)
-            database.execute_sql(
-                f"INSERT INTO {STATE_TABLE} (name, applied_at) VALUES ({database.param}, "  # noqa: S608
-                f"{database.param})",
-                (path.stem, datetime.now(UTC).isoformat()),
-            )
-        done.append(path.stem)
+        module = _load(path)
+        rebuilds = dialect == "sqlite" and getattr(module, "FOREIGN_KEYS_OFF", False)
+        if rebuilds:
+            # SQLite rebuilds a table to change its constraints (create, copy, drop, rename);
+            # with foreign keys on, the drop would cascade into the rows that point at it.
+            # The pragma is a no-op inside a transaction, so it is set before BEGIN.
+            database.execute_sql("PRAGMA foreign_keys = OFF")
+        try:
+            if _apply(database, dialect, path, module):
+                done.append(path.stem)
+        finally:
+            if rebuilds:
+                database.execute_sql("PRAGMA foreign_keys = ON")
     return done
+
+
+def _apply(database: Database, dialect: str, path: Path, module: ModuleType) -> bool:
+    """Apply one file in one transaction under the lock; False when it was applied already."""
+    lock = "IMMEDIATE" if dialect == "sqlite" else None
+    with database.atomic(lock) if lock else database.atomic():
+        if dialect == "postgres":
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (PG_ADVISORY_LOCK_ID,))
+        # Checked inside the lock: another process may have applied it meanwhile.
+        if path.stem in applied(database):
+            return False
+        module.upgrade(database, dialect)
+        if dialect == "sqlite":
+            broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(
+                    f"{path.stem} leaves rows whose foreign keys point nowhere: {broken[:5]}"
+                )
+        database.execute_sql(
+            f"INSERT INTO {STATE_TABLE} (name, applied_at) VALUES ({database.param}, "  # noqa: S608
+            f"{database.param})",
+            (path.stem, datetime.now(UTC).isoformat()),
+        )
+    return True
 
 
 def schema_sql(dialect: str) -> list[str]:

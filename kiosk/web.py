@@ -24,7 +24,7 @@ from werkzeug.routing import IntegerConverter, Map
 from . import access, formatting, policy
 from .extensions import babel, compress, csrf, login
 from .gunicorn_logging import redact
-from .models import Customer, Staff, Store
+from .models import Customer, Market, Staff, Store
 
 # No inline script or style anywhere: behaviour lives in static/js, looks in static/css.
 CONTENT_SECURITY_POLICY = (
@@ -59,8 +59,9 @@ def load_user(user_id: str) -> Staff | Customer | None:
     if kind == "staff" and rest.isdigit():
         # With the store: a tablet's store is nearly always its person's (access.tablet_store).
         return (
-            Staff.select(Staff, Store)
+            Staff.select(Staff, Store, Market)
             .join(Store)
+            .join(Market)
             .where((Staff.id == int(rest)) & (Staff.is_active == True))  # noqa: E712
             .first()
         )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from werkzeug.security import generate_password_hash
 
-from kiosk import clock
+from kiosk import clock, policy
 from kiosk.models import (
     Customer,
     Device,
+    Market,
     Product,
+    ProductPrice,
     Registration,
+    Sale,
+    SaleLine,
     Staff,
     StockLevel,
     Store,
@@ -29,6 +33,21 @@ def hashed(secret: str) -> str:
     return _hashes[secret]
 
 
+def market(code: str = "SE", **fields: object) -> Market:
+    """The market with this code, made the first time it is asked for (Sweden by default)."""
+    found = Market.get_or_none(Market.code == code)
+    if found is not None:
+        return found
+    defaults = {
+        "code": code,
+        "name": f"Market {code}",
+        "currency": "SEK",
+        "vat_rates": "2500,1200,600,0",
+        "created_at": clock.now_utc(),
+    }
+    return Market.create(**(defaults | fields))
+
+
 def store(**fields: object) -> Store:
     n = next(_seq)
     defaults = {
@@ -37,6 +56,8 @@ def store(**fields: object) -> Store:
         "timezone": "Europe/Stockholm",
         "created_at": clock.now_utc(),
     }
+    if "market" not in fields:
+        defaults["market"] = market()
     return Store.create(**(defaults | fields))
 
 
@@ -54,17 +75,35 @@ def staff(at: Store, *, role: str = "staff", pin: str | None = None, **fields: o
     return Staff.create(**(defaults | fields))
 
 
-def product(kind: str = "device", **fields: object) -> Product:
+def product(
+    kind: str = "device",
+    *,
+    price: int | None = None,
+    vat_rate: int = 2500,
+    markets: list[Market] | None = None,
+    **fields: object,
+) -> Product:
+    """A catalog item with the same price in every market there is (or in ``markets``)."""
     n = next(_seq)
     defaults = {
         "sku": f"SKU-{n}",
         "name": f"{kind.title()} {n}",
         "kind": kind,
-        "price": 49900 if kind == "device" else 6500,
-        "vat_rate": 2500,
         "age_restricted": kind != "accessory",
     }
-    return Product.create(**(defaults | fields))
+    item = Product.create(**(defaults | fields))
+    for where in markets if markets is not None else list(Market.select()) or [market()]:
+        ProductPrice.create(
+            product=item,
+            market=where,
+            price=price if price is not None else (49900 if kind == "device" else 6500),
+            vat_rate=vat_rate,
+        )
+    return item
+
+
+def product_price(item: Product, where: Market, price: int, vat_rate: int) -> ProductPrice:
+    return ProductPrice.create(product=item, market=where, price=price, vat_rate=vat_rate)
 
 
 def device(at: Store, model: Product, *, status: str = "in_stock", **fields: object) -> Device:
@@ -113,3 +152,35 @@ def registration(at: Store, owner: Customer | None, unit: Device, **fields: obje
     unit.first_registered_at = clock.now_utc()
     unit.save()
     return reg
+
+
+def sold_unit(
+    at: Store, seller: Staff, model: Product, *, bought: date, **device_fields: object
+) -> Device:
+    """A unit we sold on ``bought`` at its price in the store's market: the sale and its
+    line, nobody registered yet."""
+    unit = device(at, model, status="sold", **device_fields)
+    priced = ProductPrice.get((ProductPrice.product == model) & (ProductPrice.market == at.market))
+    vat = policy.vat_of(priced.price, priced.vat_rate)
+    sale = Sale.create(
+        store=at,
+        staff=seller,
+        idempotency_key=f"sale-{unit.id}",
+        tender="card",
+        subtotal=priced.price,
+        total=priced.price,
+        vat_total=vat,
+        created_at=datetime.combine(bought, datetime.min.time(), UTC) + timedelta(hours=12),
+        local_date=bought,
+    )
+    SaleLine.create(
+        sale=sale,
+        product=model,
+        device=unit,
+        description=model.name,
+        unit_price=priced.price,
+        line_total=priced.price,
+        vat_rate=priced.vat_rate,
+        vat_amount=vat,
+    )
+    return unit

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from .. import access, clock, policy
 from ..formatting import public_url
 from ..models import Device, Product, Sale
-from ..services import DomainError, accounts, claiming, claims, qr, registrations, sales
+from ..services import DomainError, accounts, catalog, claiming, claims, qr, registrations, sales
 from ..services import cart as carts
 from . import bp
 from .forms import (
@@ -24,7 +24,7 @@ from .forms import (
 
 # The claim secret of the last sales of this tablet, to show the QR again on reload.
 CLAIMS_KEY = "claims"
-KINDS = ("device", "consumable", "accessory")
+KINDS = catalog.KINDS
 
 
 def _is_htmx() -> bool:
@@ -39,13 +39,7 @@ def _cart():
 
 
 def _products(query: str = "", kind: str = "") -> list[Product]:
-    products = Product.select().where(Product.is_active == True)  # noqa: E712
-    if kind in KINDS:
-        products = products.where(Product.kind == kind)
-    if query:
-        like = f"%{query.strip()[:40]}%"
-        products = products.where(Product.name**like | Product.sku**like)
-    return list(products.order_by(Product.kind, Product.name))
+    return catalog.sellable(g.store, query, kind)
 
 
 def _render(

@@ -3,22 +3,37 @@
 from .audit import AuditEvent, RateLimitHit
 from .base import BaseModel, UTCDateTimeField
 from .customers import Customer, Registration, Voucher
-from .devices import DEVICE_STATUSES, Device
+from .devices import DEVICE_EVENTS, DEVICE_STATUSES, Device, DeviceEvent
 from .sales import AgeCheck, Cart, CartLine, Claim, ClaimToken, Sale, SaleLine
-from .store import PRODUCT_KINDS, ROLES, ModelSuccessor, Product, Staff, StockLevel, Store
+from .store import (
+    PRODUCT_KINDS,
+    ROLES,
+    Market,
+    ModelSuccessor,
+    Product,
+    ProductName,
+    ProductPrice,
+    Staff,
+    StockLevel,
+    Store,
+)
 from .swaps import Swap, SwapRefusal
 
 # In dependency order: create in this order, drop in reverse.
 MODELS = [
+    Market,
     Store,
     Staff,
     Product,
+    ProductPrice,
+    ProductName,
     ModelSuccessor,
     StockLevel,
     Customer,
     Registration,
     Voucher,
     Device,
+    DeviceEvent,
     Cart,
     CartLine,
     AgeCheck,
@@ -35,6 +50,7 @@ MODELS = [
 __all__ = [m.__name__ for m in MODELS] + [
     "BaseModel",
     "UTCDateTimeField",
+    "DEVICE_EVENTS",
     "DEVICE_STATUSES",
     "PRODUCT_KINDS",
     "ROLES",

@@ -1,4 +1,4 @@
-"""Stores, their staff, the catalog and the stock."""
+"""Markets, stores, their staff, the catalog with its prices, and the stock."""
 
 from __future__ import annotations
 
@@ -18,15 +18,31 @@ ROLES = ("staff", "manager", "admin")
 PRODUCT_KINDS = ("device", "consumable", "accessory")
 
 
+class Market(BaseModel):
+    """A country the chain sells in: its currency and the VAT rates its prices may carry."""
+
+    id = AutoField()
+    code = CharField(max_length=2, unique=True)  # ISO 3166-1 alpha-2: SE, GB, ...
+    name = CharField(max_length=80)
+    currency = CharField(max_length=3)  # ISO 4217
+    # Basis points, comma-separated, the standard rate first: "2500,1200,600,0".
+    vat_rates = CharField(max_length=80)
+    created_at = UTCDateTimeField()
+
+    @property
+    def rates(self) -> list[int]:
+        return [int(rate) for rate in self.vat_rates.split(",") if rate.strip()]
+
+
 class Store(BaseModel):
     id = AutoField()
     code = CharField(max_length=16, unique=True)
     name = CharField(max_length=120)
     # Shown on receipts and screens; the maker's brand is never hard-coded.
     brand_name = CharField(max_length=120, default="")
+    market = ForeignKeyField(Market, backref="stores", on_delete="RESTRICT")
     timezone = CharField(max_length=64, default="Europe/Stockholm")
     language = CharField(max_length=8, default="en")
-    currency = CharField(max_length=3, default="SEK")
     legal_age = IntegerField(default=18, constraints=[Check("legal_age BETWEEN 16 AND 25")])
     challenge_age = IntegerField(null=True)
     idle_lock_seconds = IntegerField(default=300, constraints=[Check("idle_lock_seconds >= 30")])
@@ -34,7 +50,16 @@ class Store(BaseModel):
     benefit_discount_percent = IntegerField(default=10)
     money_back_limit = IntegerField(default=3)
     refusal_retention_days = IntegerField(default=730)
+    # The seller a VAT receipt must name.
+    address = CharField(max_length=300, default="")
+    org_number = CharField(max_length=32, default="")
+    vat_number = CharField(max_length=32, default="")
     created_at = UTCDateTimeField()
+
+    @property
+    def currency(self) -> str:
+        """The market's currency: a store prices and reports in it."""
+        return self.market.currency
 
 
 class Staff(UserMixin, BaseModel):
@@ -62,20 +87,47 @@ class Staff(UserMixin, BaseModel):
 
 
 class Product(BaseModel):
+    """A catalog item. Its prices are per market (ProductPrice), its names per language."""
+
     id = AutoField()
     sku = CharField(max_length=32, unique=True)
-    name = CharField(max_length=120)
+    name = CharField(max_length=120)  # the chain's own name; ProductName holds translations
     kind = CharField(
         max_length=16, constraints=[Check("kind IN ('device', 'consumable', 'accessory')")]
     )
-    price = IntegerField(constraints=[Check("price >= 0")])  # minor units, VAT included
-    vat_rate = IntegerField(constraints=[Check("vat_rate BETWEEN 0 AND 10000")])  # basis points
     age_restricted = BooleanField()
     min_age = IntegerField(null=True)  # None: the store's legal age
+    # A device model's "device number" as a regular expression over the normalised serial.
+    serial_pattern = CharField(max_length=200, null=True)
     is_active = BooleanField(default=True)
 
     class Meta:
         indexes = ((("kind", "name"), False),)
+
+
+class ProductPrice(BaseModel):
+    """What a product costs in one market, VAT included, and the VAT rate it carries there."""
+
+    id = AutoField()
+    product = ForeignKeyField(Product, backref="prices", on_delete="CASCADE")
+    market = ForeignKeyField(Market, on_delete="RESTRICT")
+    price = IntegerField(constraints=[Check("price >= 0")])  # minor units, VAT included
+    vat_rate = IntegerField(constraints=[Check("vat_rate BETWEEN 0 AND 10000")])  # basis points
+
+    class Meta:
+        indexes = ((("product", "market"), True),)
+
+
+class ProductName(BaseModel):
+    """A product's name in one of the languages the chain's stores speak."""
+
+    id = AutoField()
+    product = ForeignKeyField(Product, backref="names", on_delete="CASCADE")
+    language = CharField(max_length=8)
+    name = CharField(max_length=120)
+
+    class Meta:
+        indexes = ((("product", "language"), True),)
 
 
 class ModelSuccessor(BaseModel):

@@ -21,12 +21,14 @@ from ..models import (
     Customer,
     Device,
     Product,
+    ProductName,
+    ProductPrice,
     Registration,
     Staff,
     Store,
     Voucher,
 )
-from . import DomainError
+from . import DomainError, catalog
 from .accounts import ACCOUNT_QR_PREFIX, customer_from_qr
 
 MAX_QUANTITY = 99
@@ -45,6 +47,7 @@ class PricedLine:
     product: Product | None = None
     device: Device | None = None
     voucher: Voucher | None = None
+    unpriced: bool = False  # its product has no price in this store's market any more
 
     @property
     def vat_amount(self) -> int:
@@ -78,6 +81,10 @@ class PricedCart:
     @property
     def age_check_needed(self) -> bool:
         return self.required_age is not None and self.age_check is None
+
+    @property
+    def unpriced(self) -> list[PricedLine]:
+        return [line for line in self.lines if line.unpriced]
 
     @property
     def is_empty(self) -> bool:
@@ -122,8 +129,9 @@ def _open(cart: Cart) -> None:
         raise DomainError(_("This sale is already finished. Start a new one."), status=409)
 
 
-def add_product(cart: Cart, product_id: int, quantity: int = 1) -> None:
-    product = Product.get_or_none((Product.id == product_id) & (Product.is_active == True))  # noqa: E712
+def add_product(cart: Cart, product_id: int, quantity: int = 1) -> Product:
+    """Add a counted item; returns it as this store sells it (its local name and price)."""
+    product = catalog.sellable_product(cart.store, product_id)
     if product is None:
         raise DomainError(_("That product is not in the catalog."), field="code", status=404)
     if product.kind == "device":
@@ -143,6 +151,7 @@ def add_product(cart: Cart, product_id: int, quantity: int = 1) -> None:
             )
         else:
             set_quantity(cart, line.id, line.quantity + quantity)
+    return product
 
 
 def _device_refusal(device: Device, store: Store) -> str:
@@ -159,7 +168,8 @@ def _device_refusal(device: Device, store: Store) -> str:
     }.get(device.status, _("Serial %(serial)s is not for sale.")) % {"serial": device.serial}
 
 
-def add_device(cart: Cart, serial: str) -> Device:
+def add_device(cart: Cart, serial: str) -> Product:
+    """Add one unit by its serial; returns its model as this store sells it."""
     device = (
         Device.select(Device, Product, Store)
         .join(Product)
@@ -174,6 +184,16 @@ def add_device(cart: Cart, serial: str) -> Device:
         )
     if device.store_id != cart.store_id or device.status != "in_stock":
         raise DomainError(_device_refusal(device, cart.store), field="code", status=409)
+    model = catalog.sellable_product(cart.store, device.product_id)
+    if model is None:
+        raise DomainError(
+            _(
+                "%(name)s has no price in this store's market, so it cannot be sold here.",
+                name=device.product.name,
+            ),
+            field="code",
+            status=409,
+        )
     with write_transaction():
         _open(cart)
         if CartLine.select().where((CartLine.cart == cart) & (CartLine.device == device)).exists():
@@ -185,7 +205,7 @@ def add_device(cart: Cart, serial: str) -> Device:
         CartLine.create(
             cart=cart, product=device.product, device=device, created_at=clock.now_utc()
         )
-    return device
+    return model
 
 
 def scan(cart: Cart, code: str) -> str:
@@ -211,16 +231,16 @@ def scan(cart: Cart, code: str) -> str:
         return _("Voucher %(code)s: one free consumables pack.", code=voucher.code)
     product = Product.get_or_none(Product.sku == raw.upper())
     if product is not None:
-        add_product(cart, product.id)
-        return _("Added %(name)s.", name=product.name)
+        added = add_product(cart, product.id)
+        return _("Added %(name)s.", name=added.name)
     try:
         serial = policy.normalise_serial(raw)
     except ValueError as err:
         raise DomainError(
             _("%(code)s is not a serial or SKU we know.", code=raw), field="code", status=404
         ) from err
-    device = add_device(cart, serial)
-    return _("Added %(name)s.", name=device.product.name)
+    model = add_device(cart, serial)
+    return _("Added %(name)s.", name=model.name)
 
 
 def link_customer(cart: Cart, customer: Customer) -> None:
@@ -254,14 +274,11 @@ def add_voucher(cart: Cart, voucher: Voucher) -> None:
             .order_by(CartLine.id.desc())
             .first()
         )
-        pack = (
-            in_cart.product
-            if in_cart
-            else Product.select()
-            .where((Product.kind == "consumable") & (Product.is_active == True))  # noqa: E712
-            .order_by(Product.name)
-            .first()
-        )
+        if in_cart is not None:
+            pack = in_cart.product
+        else:
+            packs = catalog.sellable(cart.store, kind="consumable")
+            pack = packs[0] if packs else None
         if pack is None:
             raise DomainError(_("There is no consumables pack to give."), field="code", status=409)
         CartLine.create(cart=cart, product=pack, voucher=voucher, created_at=clock.now_utc())
@@ -345,10 +362,29 @@ def _benefit_discount(cart: Cart, lines: list[PricedLine]) -> list[PricedLine]:
 
 
 def price(cart: Cart) -> PricedCart:
-    """Lines, totals and VAT from the catalog: prices never come from the page."""
+    """Lines, totals and VAT from the catalog: prices never come from the page.
+
+    Each line is priced in the store's market and named in its language. A line whose
+    product has lost its price in this market is kept but marked unpriced, and the sale
+    cannot be completed until it is removed.
+    """
+    store = cart.store
     query = (
-        CartLine.select(CartLine, Product, Device, Voucher)
+        CartLine.select(CartLine, Product, Device, Voucher, ProductPrice, ProductName)
         .join(Product)
+        .join(
+            ProductPrice,
+            JOIN.LEFT_OUTER,
+            on=(ProductPrice.product == Product.id) & (ProductPrice.market == store.market_id),
+            attr="market_price",
+        )
+        .switch(Product)
+        .join(
+            ProductName,
+            JOIN.LEFT_OUTER,
+            on=(ProductName.product == Product.id) & (ProductName.language == store.language),
+            attr="local_name",
+        )
         .switch(CartLine)
         .join(Device, JOIN.LEFT_OUTER)
         .switch(CartLine)
@@ -360,28 +396,29 @@ def price(cart: Cart) -> PricedCart:
     restricted_ages: list[int | None] = []
     for line in query:
         product = line.product
+        market_price = getattr(product, "market_price", None)
+        local_name = getattr(product, "local_name", None)
         free = line.voucher_id is not None
-        unit_price = 0 if free else product.price
+        unit_price = 0 if free or market_price is None else market_price.price
         lines.append(
             PricedLine(
                 id=line.id,
                 kind="voucher" if free else "item",
-                description=product.name,
+                description=local_name.name if local_name is not None else product.name,
                 quantity=line.quantity,
                 unit_price=unit_price,
                 line_total=unit_price * line.quantity,
-                vat_rate=product.vat_rate,
+                vat_rate=market_price.vat_rate if market_price is not None else 0,
                 product=product,
                 device=line.device if line.device_id else None,
                 voucher=line.voucher if free else None,
+                unpriced=market_price is None,
             )
         )
         if product.age_restricted:
             restricted_ages.append(product.min_age)
     lines += _benefit_discount(cart, lines)
-    required = (
-        policy.required_age(restricted_ages, cart.store.legal_age) if restricted_ages else None
-    )
+    required = policy.required_age(restricted_ages, store.legal_age) if restricted_ages else None
     vat_by_rate: dict[int, int] = {}
     for line in lines:
         vat_by_rate[line.vat_rate] = vat_by_rate.get(line.vat_rate, 0) + line.vat_amount

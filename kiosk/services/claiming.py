@@ -8,7 +8,7 @@ from peewee import IntegrityError
 from .. import clock
 from ..db import write_transaction
 from ..models import Claim, ClaimToken, Customer, Device, Registration, Sale, SaleLine, Staff
-from . import DomainError, audit, ratelimit
+from . import DomainError, audit, ratelimit, unit_life
 from .claims import find_open
 from .registrations import issue_welcome_voucher
 
@@ -70,6 +70,9 @@ def _register_sale_devices(
             raise DomainError(
                 _("A device of this purchase was registered a moment ago."), status=409
             )
+        unit_life.record(
+            [unit.id], "registered", store=store, staff=staff, status="sold", subject=registration
+        )
         chains.append(registration)
         if unit.first_registered_at is None:
             first_time.append(registration)

@@ -12,7 +12,7 @@ from peewee import IntegrityError
 from .. import clock, policy
 from ..db import write_transaction
 from ..models import Customer, Device, Product, Registration, Sale, SaleLine, Staff, Store, Voucher
-from . import DomainError, audit
+from . import DomainError, audit, unit_life
 from .accounts import create_customer, normalise_email, send_activation
 from .claims import CODE_ALPHABET
 from .swaps import typed_serial
@@ -131,6 +131,8 @@ def register_device(
                 status="sold",
                 received_at=clock.now_utc(),
             )
+            # Bought elsewhere: its life with us starts here, as a unit a customer holds.
+            unit_life.record([device.id], "received", store=store, staff=member, status="sold")
         elif device.status == "in_stock":
             raise DomainError(
                 _("Serial %(serial)s is still in stock: sell it first.", serial=serial),
@@ -174,6 +176,14 @@ def register_device(
         )
         if claimed != 1:
             raise DomainError(_("This device is already registered to an account."), status=409)
+        unit_life.record(
+            [device.id],
+            "registered",
+            store=store,
+            staff=member,
+            status="sold",
+            subject=registration,
+        )
         audit.record(
             "registration.created",
             store=store,

@@ -22,7 +22,7 @@ from ..models import (
     StockLevel,
     Voucher,
 )
-from . import DomainError, audit, claims
+from . import DomainError, audit, claims, unit_life
 from .cart import PricedCart, price
 from .claiming import link_in_transaction
 from .registrations import check_birth_date
@@ -195,6 +195,14 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
         raise DomainError(
             _("An age check is needed before this sale can be completed."), status=422
         )
+    if priced.unpriced:
+        raise DomainError(
+            _(
+                "%(name)s has no price in this store's market any more. Remove it from the cart.",
+                name=priced.unpriced[0].description,
+            ),
+            status=409,
+        )
     sale = Sale.create(
         store=store,
         staff=member,
@@ -210,10 +218,10 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
         created_at=now,
         local_date=clock.today_in(store.timezone, now),
     )
-    has_devices = False
+    sold_units: list[int] = []
     for line in priced.lines:
         if line.device is not None:
-            has_devices = True
+            sold_units.append(line.device.id)
             sold = (
                 Device.update(status="sold")
                 .where(
@@ -281,6 +289,8 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
                 subject=line.voucher,
                 sale=sale.id,
             )
+    unit_life.record(sold_units, "sold", store=store, staff=member, status="sold", subject=sale)
+    has_devices = bool(sold_units)
     claim = (
         claims.issue(sale, lifetime_days=store.claim_token_days, new_sale=True)
         if has_devices

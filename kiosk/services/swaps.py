@@ -23,7 +23,7 @@ from ..models import (
     Swap,
     SwapRefusal,
 )
-from . import DomainError, audit
+from . import DomainError, audit, unit_life
 
 
 def unused(flag: BooleanField) -> Expression:
@@ -297,6 +297,17 @@ def replace(
                 created_at=clock.now_utc(),
                 local_date=today,
             )
+            unit_life.record(
+                [old.id],
+                "swapped_out",
+                store=store,
+                staff=member,
+                status="replaced_out",
+                subject=swap,
+            )
+            unit_life.record(
+                [new.id], "replacement", store=store, staff=member, status="sold", subject=swap
+            )
             audit.record(
                 "swap.replaced",
                 store=store,
@@ -362,6 +373,9 @@ def money_back(store: Store, member: Staff, device_id: int, *, note: str = "") -
                 original_sale_line=original,
                 created_at=clock.now_utc(),
                 local_date=today,
+            )
+            unit_life.record(
+                [old.id], "returned", store=store, staff=member, status="returned", subject=swap
             )
             audit.record(
                 "swap.money_back",

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from kiosk import clock
-from kiosk.models import AgeCheck, Sale, SaleLine, Store
+from kiosk.models import AgeCheck, Market, Sale, SaleLine, Store
 from kiosk.services import claims
 from kiosk.services import swaps as swap_desk
 from tests import factories as make
@@ -84,7 +84,8 @@ def assert_no_serious_violations(page: Page, screen: str) -> None:
 @pytest.fixture
 def stock(shop: SimpleNamespace) -> SimpleNamespace:
     """An English store selling in euros: one device model with serials on the shelf, sticks."""
-    Store.update(language="en", currency="EUR").where(Store.id == shop.store.id).execute()
+    Store.update(language="en").where(Store.id == shop.store.id).execute()
+    Market.update(currency="EUR").where(Market.id == shop.store.market_id).execute()
     shop.store = Store.get_by_id(shop.store.id)
     model = make.product("device", sku="HD-ONE", name="Heat Device One", price=49900)
     sticks = make.product("consumable", sku="ST-AMB", name="Sticks Amber", price=6500)

@@ -23,6 +23,7 @@ from kiosk.models import (
     ClaimToken,
     Customer,
     Device,
+    Market,
     Registration,
     Sale,
     SaleLine,
@@ -50,7 +51,8 @@ SERIALS = ("HD20260001", "HD20260002")
 @pytest.fixture
 def stock(shop: SimpleNamespace) -> SimpleNamespace:
     """An English store selling in euros: one device model with serials, and sticks."""
-    Store.update(language="en", currency="EUR").where(Store.id == shop.store.id).execute()
+    Store.update(language="en").where(Store.id == shop.store.id).execute()
+    Market.update(currency="EUR").where(Market.id == shop.store.market_id).execute()
     shop.store = Store.get_by_id(shop.store.id)
     model = make.product("device", sku="HD-ONE", name="Heat Device One", price=49900)
     sticks = make.product("consumable", sku="ST-AMB", name="Sticks Amber", price=6500)

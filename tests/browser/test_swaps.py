@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -19,9 +19,9 @@ from kiosk import clock, policy
 from kiosk.models import (
     AuditEvent,
     Device,
+    Market,
     Product,
     Registration,
-    Sale,
     SaleLine,
     Staff,
     Store,
@@ -39,30 +39,7 @@ SHELF = ("NEW0000", "NEW0001", "NEW0002")
 
 def sold(store: Store, seller: Staff, model: Product, *, serial: str, bought: date) -> Device:
     """A unit we sold on ``bought``: the sale and its line, nobody registered yet."""
-    unit = make.device(store, model, status="sold", serial=serial)
-    vat = policy.vat_of(model.price, 2500)
-    sale = Sale.create(
-        store=store,
-        staff=seller,
-        idempotency_key=f"sale-{unit.id}",
-        tender="card",
-        subtotal=model.price,
-        total=model.price,
-        vat_total=vat,
-        created_at=datetime.combine(bought, datetime.min.time(), UTC) + timedelta(hours=12),
-        local_date=bought,
-    )
-    SaleLine.create(
-        sale=sale,
-        product=model,
-        device=unit,
-        description=model.name,
-        unit_price=model.price,
-        line_total=model.price,
-        vat_rate=2500,
-        vat_amount=vat,
-    )
-    return unit
+    return make.sold_unit(store, seller, model, bought=bought, serial=serial)
 
 
 def sold_and_registered(
@@ -78,7 +55,8 @@ def sold_and_registered(
 @pytest.fixture
 def desk_world(shop: SimpleNamespace) -> SimpleNamespace:
     """An English store selling in euros, one device model, three new units on the shelf."""
-    Store.update(language="en", currency="EUR").where(Store.id == shop.store.id).execute()
+    Store.update(language="en").where(Store.id == shop.store.id).execute()
+    Market.update(currency="EUR").where(Market.id == shop.store.market_id).execute()
     shop.store = Store.get_by_id(shop.store.id)
     model = make.product("device", sku="HD-ONE", name="Heat Device One", price=49900)
     shelf = [make.device(shop.store, model, serial=serial) for serial in SHELF]

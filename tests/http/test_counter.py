@@ -17,6 +17,7 @@ from kiosk.models import (
     CartLine,
     ClaimToken,
     Device,
+    DeviceEvent,
     Sale,
     SaleLine,
     StockLevel,
@@ -420,3 +421,44 @@ def test_two_tablets_racing_for_one_serial_make_one_sale(app: Flask, shop, stock
     assert SaleLine.select().where(SaleLine.device.is_null(False)).count() == 1
     assert StockLevel.get(StockLevel.product == stock.case).quantity == 9  # nothing half-written
     assert Device.get(Device.serial == "HD10003").status == "sold"
+
+
+def test_each_store_sells_at_its_own_markets_price_vat_and_currency(
+    client: FlaskClient, auth: AuthActions, shop
+) -> None:
+    """A product's price and VAT come from the store's market; the sale line keeps them."""
+    sweden = make.market("SE", currency="SEK", vat_rates="2500")
+    britain = make.market("GB", currency="GBP", vat_rates="2000,500,0")
+    london = make.store(code="LON1", language="en", timezone="Europe/London", market=britain)
+    make.staff(london, username="olivia", pin="2222")
+    model = make.product("device", name="Heat Device One", markets=[])
+    make.product_price(model, sweden, 49900, 2500)
+    make.product_price(model, britain, 3900, 2000)
+    make.device(london, model, serial="LONDON1")
+    auth.sign_in("olivia")
+    counter = Counter(client)
+
+    scanned = counter.scan("LONDON1")
+    assert "£39.00" in scanned.text and "499" not in scanned.text
+    counter.age_check(adult_birth_date(london))
+    assert counter.complete("card").status_code == 204
+
+    line = SaleLine.get()
+    assert (line.unit_price, line.vat_rate, line.vat_amount) == (3900, 2000, 650)
+    assert Sale.get().store_id == london.id
+    life = [e.event for e in DeviceEvent.select().order_by(DeviceEvent.id)]
+    assert life == ["sold"]  # the factory made the unit; the sale is its first recorded step
+
+
+def test_a_product_without_a_price_in_the_stores_market_is_not_sold_there(
+    counter: Counter, shop
+) -> None:
+    elsewhere = make.market("GB", currency="GBP", vat_rates="2000")
+    model = make.product("device", name="Heat Device One", markets=[elsewhere])
+    make.device(shop.store, model, serial="NOPRICE1")
+
+    refused = counter.scan("NOPRICE1")
+
+    assert refused.status_code == 409
+    assert "has no price in this store" in refused.text
+    assert CartLine.select().count() == 0

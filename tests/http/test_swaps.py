@@ -17,8 +17,6 @@ from kiosk.models import (
     Device,
     ModelSuccessor,
     Registration,
-    Sale,
-    SaleLine,
     Swap,
     SwapRefusal,
     Voucher,
@@ -56,28 +54,7 @@ class Desk:
 
 def sold_and_registered(store, seller, model, *, bought: date, registered: date | None = None):  # noqa: ANN001, ANN201
     """A unit we sold on ``bought`` and the customer registered on ``registered``."""
-    unit = make.device(store, model, status="sold")
-    sale = Sale.create(
-        store=store,
-        staff=seller,
-        idempotency_key=f"sale-{unit.id}",
-        tender="card",
-        subtotal=model.price,
-        total=model.price,
-        vat_total=policy.vat_of(model.price, 2500),
-        created_at=datetime.combine(bought, datetime.min.time(), UTC) + timedelta(hours=12),
-        local_date=bought,
-    )
-    SaleLine.create(
-        sale=sale,
-        product=model,
-        device=unit,
-        description=model.name,
-        unit_price=model.price,
-        line_total=model.price,
-        vat_rate=2500,
-        vat_amount=policy.vat_of(model.price, 2500),
-    )
+    unit = make.sold_unit(store, seller, model, bought=bought)
     make.registration(
         store, make.customer(), unit, purchase_date=bought, registration_date=registered or bought
     )
