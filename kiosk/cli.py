@@ -1,15 +1,19 @@
-"""The operator's commands: ``flask --app kiosk db upgrade | demo | staff create | purge``."""
+"""The operator's commands: ``flask --app kiosk db upgrade | demo | staff create | purge``,
+``backup | restore | check``."""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import migrate
+from . import clock, migrate
+from .db import sqlite_path
 from .extensions import db
 
 db_cli = AppGroup("db", help="Create and migrate the database.")
@@ -129,8 +133,119 @@ def staff_create(
     click.echo(f"Created {member.role} {member.username} in {store.code}.")
 
 
+def _fail(message: str) -> NoReturn:
+    """One line on stderr and exit status 1: what cron mails to the store's operator."""
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _sqlite_file() -> Path | None:
+    path = sqlite_path(current_app.config["DATABASE_URL"])
+    if path is None:
+        return None
+    if path in ("", ":memory:"):
+        _fail("The database is in memory: there is nothing to back up or restore.")
+    return Path(path)
+
+
+@click.command("backup")
+@click.option(
+    "--to",
+    "to_dir",
+    type=click.Path(path_type=Path),
+    help="Folder for the backup (default: KIOSK_BACKUP_DIR, instance/backups).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    help="Keep the newest N backups in the folder and remove older ones.",
+)
+@with_appcontext
+def backup_command(to_dir: Path | None, keep: int | None) -> None:
+    """Copy the database while the store keeps selling, check the copy (run daily)."""
+    from .services import backup
+
+    folder = to_dir or Path(current_app.config["BACKUP_DIR"])
+    source = _sqlite_file()
+    if source is None:
+        url = current_app.config["DATABASE_URL"]
+        click.echo(
+            "PostgreSQL: back up with the cluster's own backups (base backups with WAL "
+            "archiving, or your provider's snapshots), or pg_dump, for example:"
+        )
+        click.echo(backup.pg_dump_command(url, folder, clock.now_utc()))
+        click.echo(
+            "The password comes from ~/.pgpass or the file PGPASSFILE names, never from "
+            "the command line."
+        )
+        return
+    try:
+        result = backup.backup_sqlite(source, folder, at=clock.now_utc(), keep=keep)
+    except backup.BackupError as err:
+        _fail(f"Backup failed: {err.message}")
+    click.echo(
+        f"Backup {result.path} ({result.size / 1_000_000:.1f} MB, integrity ok) in "
+        f"{result.seconds:.1f} s; {result.kept} kept, {len(result.removed)} older removed."
+    )
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database with writes newer than the backup.")
+@with_appcontext
+def restore_command(backup_file: Path, force: bool) -> None:
+    """Put a backup back in place of the database, migrated to today's schema."""
+    from .services import backup, restore
+
+    target = _sqlite_file()
+    if target is None:
+        url = current_app.config["DATABASE_URL"]
+        _fail(
+            "Nothing restored: on PostgreSQL, stop the kiosk, then run "
+            f"`{backup.pg_restore_command(url, backup_file)}` and "
+            "`flask --app kiosk db upgrade` (or restore the cluster's own backup)."
+        )
+    try:
+        result = restore.restore_sqlite(
+            backup_file, target, migrations_dir=_migrations_dir(), at=clock.now_utc(), force=force
+        )
+    except backup.BackupError as err:
+        _fail(f"Restore refused: {err.message}")
+    newest = result.backup_newest.strftime("%Y-%m-%d %H:%M UTC") if result.backup_newest else "-"
+    migrated = ", ".join(result.applied) or "none needed"
+    kept = f"; the database it replaced is kept as {result.replaced}" if result.replaced else ""
+    click.echo(
+        f"Restored {backup_file} into {target} (last write {newest}; migrations: {migrated}){kept}."
+    )
+
+
+@click.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Check the database: SQLite's integrity and foreign keys, and the product's invariants."""
+    from .services.integrity import run_checks
+
+    with db.connection_context():
+        report = run_checks(db.obj, _migrations_dir())
+    for finding in report.findings:
+        if finding.ok:
+            click.echo(f"ok      {finding.name}")
+            continue
+        click.echo(f"BROKEN  {finding.name}: {finding.rule} ({len(finding.rows)} rows)")
+        for row in finding.rows[:5]:
+            pairs = zip(finding.columns, row, strict=False)
+            click.echo("          " + ", ".join(f"{c}={v}" for c, v in pairs))
+    broken = len(report.broken)
+    click.echo(f"{len(report.findings)} checks, {broken} broken.")
+    if broken:
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(check_command)

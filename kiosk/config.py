@@ -52,6 +52,8 @@ class Config:
         self.MIGRATIONS_DIR = os.environ.get(
             "KIOSK_MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")
         )
+        # Where `flask --app kiosk backup` writes; copy it off the machine (README).
+        self.BACKUP_DIR = os.environ.get("KIOSK_BACKUP_DIR", str(instance_path / "backups"))
         # Behind TLS in production; plain http on 127.0.0.1 in development.
         self.SESSION_COOKIE_SECURE = _bool("KIOSK_SECURE_COOKIES", False)
         self.SESSION_COOKIE_HTTPONLY = True

@@ -57,6 +57,14 @@ class SqlitePool(PooledSqliteDatabase):
         return super()._can_reuse(conn)
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite:///path`` URL ("" or ``:memory:`` for none); None for other URLs."""
+    parsed = urlparse(url)
+    if parsed.scheme.split("+")[0] != "sqlite":
+        return None
+    return unquote(parsed.path[1:]) if parsed.path.startswith("/") else parsed.path
+
+
 def open_database(url: str, *, pool_size: int = 8) -> Database:
     """A Peewee database for ``sqlite:///path`` or ``postgresql://user@host/name``.
 
@@ -64,8 +72,8 @@ def open_database(url: str, *, pool_size: int = 8) -> Database:
     """
     parsed = urlparse(url)
     scheme = parsed.scheme.split("+")[0]
-    if scheme == "sqlite":
-        path = unquote(parsed.path[1:]) if parsed.path.startswith("/") else parsed.path
+    path = sqlite_path(url)
+    if path is not None:
         if not path or path == ":memory:":
             return SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
         return SqlitePool(

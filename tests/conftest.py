@@ -105,6 +105,15 @@ def app(database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def sqlite_app(sqlite_url: str) -> Iterator[Flask]:
+    """The app on SQLite only, for what only SQLite has (its file: backups, PRAGMA checks)."""
+    # Room for a test's own connection beside eight threads selling at once.
+    app = make_app(sqlite_url, DB_POOL_SIZE=10)
+    yield app
+    wipe_database()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -11,6 +11,7 @@ from kiosk import clock, policy
 from kiosk.models import (
     Customer,
     Device,
+    DeviceEvent,
     Market,
     Product,
     ProductPrice,
@@ -115,7 +116,15 @@ def device(at: Store, model: Product, *, status: str = "in_stock", **fields: obj
         "status": status,
         "received_at": clock.now_utc(),
     }
-    return Device.create(**(defaults | fields))
+    unit = Device.create(**(defaults | fields))
+    DeviceEvent.create(
+        device=unit,
+        event="received",
+        store=at,
+        status="in_stock",
+        created_at=unit.received_at,
+    )
+    return unit
 
 
 def stock(at: Store, item: Product, quantity: int = 50) -> StockLevel:
