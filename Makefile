@@ -6,17 +6,30 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app kiosk
 
-.PHONY: run test soak lint bench translations messages chromium clean help
+.PHONY: run test soak lint lock bench translations messages chromium clean help
 
 help:
 	@echo "make run    set up and serve the kiosk on http://127.0.0.1:8000"
 	@echo "make test   set up and run the whole test suite"
 
-$(STAMP): pyproject.toml
+# Exactly the versions CI tested, each checked against its hash: requirements.lock is made
+# from the ranges in pyproject.toml by `make lock`. Our own package goes in on top, editable.
+LOCK := requirements.lock
+BENCH_LOCK := requirements-bench.lock
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After changing a range in pyproject.toml, or to take newer releases within the ranges:
+# re-resolve both lock files (uv is installed into the venv for this only), then `make test`.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--quiet --upgrade -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --generate-hashes \
+		--python-version 3.11 --quiet --upgrade -o $(BENCH_LOCK)
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d kiosk/translations
@@ -56,8 +69,8 @@ soak: $(STAMP) translations
 
 # The load tool and the profiler go into the venv for the bench only (not the test extras).
 BENCH_STAMP := $(VENV)/.bench-stamp
-$(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet 'locust>=2.30' 'pyinstrument>=4.6'
+$(BENCH_STAMP): $(STAMP) $(BENCH_LOCK)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(BENCH_LOCK)
 	touch $(BENCH_STAMP)
 
 # Load test on SQLite and PostgreSQL (see docs/BENCHMARKS.md); BENCH_STORES and
