@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -11,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from .. import access, clock
+from ..csv_export import csv_response
 from ..models import Staff, Store
 from ..services import DomainError, reports
 from ..services import staff as staff_service
@@ -123,32 +122,25 @@ def replacements_csv() -> Response:
     """Exactly the rows the page shows: UTF-8, a header row, ISO dates."""
     stores, _scope = _stores()
     period = _period(stores)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for row in reports.replacements(stores, period).rows:
-        writer.writerow(
-            (
-                row.store,
-                row.local_date.isoformat(),
-                row.local_time,
-                row.outcome,
-                row.swap_case,
-                row.fault_code,
-                row.model,
-                row.old_serial,
-                row.new_serial,
-                row.staff,
-                row.customer,
-                "" if row.refund is None else row.refund,
-            )
+    rows = (
+        (
+            row.store,
+            row.local_date.isoformat(),
+            row.local_time,
+            row.outcome,
+            row.swap_case,
+            row.fault_code,
+            row.model,
+            row.old_serial,
+            row.new_serial,
+            row.staff,
+            row.customer,
+            "" if row.refund is None else row.refund,
         )
-    name = f"replacements-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),  # the BOM makes spreadsheet programs read UTF-8
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        for row in reports.replacements(stores, period).rows
     )
+    name = f"replacements-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return csv_response(CSV_HEADER, rows, name)
 
 
 @bp.get("/sales")
