@@ -21,7 +21,7 @@ from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from . import access, formatting, policy
+from . import access, formatting, navigation, policy
 from .extensions import babel, compress, csrf, login
 from .gunicorn_logging import redact
 from .models import Customer, Staff
@@ -145,6 +145,8 @@ def init_app(app: Flask) -> None:
         mask_email=policy.mask_email,
         mask_serial=policy.mask_serial,
         role_label=formatting.role_label,
+        staff_areas=navigation.areas_for,
+        is_current_area=navigation.is_current,
     )
 
     from . import account, auth, claim, counter, manager, swaps

@@ -14,7 +14,14 @@ from ..models import Staff, Store
 from ..services import DomainError, reports
 from ..services import staff as staff_service
 from . import bp
-from .forms import ROLE_CHOICES, PinResetForm, RoleForm, SettingsForm, StaffForm
+from .forms import (
+    ROLE_CHOICES,
+    PasswordSetForm,
+    PinResetForm,
+    RoleForm,
+    SettingsForm,
+    StaffForm,
+)
 
 
 def _stores() -> tuple[list[Store], str]:
@@ -232,7 +239,9 @@ def _colleague(staff_id: int) -> Staff:
     return person
 
 
-def _staff_change(action: Callable[[Staff], None], staff_id: int) -> Response:
+def _staff_change(
+    action: Callable[[Staff], None], staff_id: int, done: str | None = None
+) -> Response:
     """Apply one audited change to a colleague; a change outside one's scope is a 403."""
     try:
         action(_colleague(staff_id))
@@ -240,6 +249,9 @@ def _staff_change(action: Callable[[Staff], None], staff_id: int) -> Response:
         if err.status == 403:
             abort(403)
         flash(err.message)
+    else:
+        if done:
+            flash(done)
     return redirect(url_for("manager.staff"))
 
 
@@ -247,19 +259,52 @@ def _staff_change(action: Callable[[Staff], None], staff_id: int) -> Response:
 @access.staff_required("manager")
 def deactivate(staff_id: int):
     by = access.current_staff()
-    return _staff_change(lambda person: staff_service.deactivate(person, by=by), staff_id)
+    return _staff_change(
+        lambda person: staff_service.deactivate(person, by=by),
+        staff_id,
+        _("Deactivated: they can no longer sign in. Reactivate them from this list."),
+    )
 
 
-@bp.post("/staff/<int:staff_id>/pin")
-@access.staff_required("manager")
-def reset_pin(staff_id: int):
+def _pin_change(set_pin: Callable[..., None], staff_id: int, done: str) -> Response:
     form = PinResetForm()
     if not form.validate():
         flash(form.pin.errors[0])
         return redirect(url_for("manager.staff"))
     by = access.current_staff()
+    return _staff_change(lambda person: set_pin(person, form.pin.data, by=by), staff_id, done)
+
+
+@bp.post("/staff/<int:staff_id>/reactivate")
+@access.staff_required("manager")
+def reactivate(staff_id: int):
+    """Undo a deactivation; the person gets a new PIN (their old one may be someone's now)."""
+    return _pin_change(
+        staff_service.reactivate, staff_id, _("Reactivated: they sign in with the new PIN.")
+    )
+
+
+@bp.post("/staff/<int:staff_id>/pin")
+@access.staff_required("manager")
+def reset_pin(staff_id: int):
+    return _pin_change(staff_service.reset_pin, staff_id, _("The new PIN is set."))
+
+
+@bp.post("/staff/<int:staff_id>/password")
+@access.staff_required("manager")
+def set_password(staff_id: int):
+    """A new password for a colleague; their other sessions end with the old one."""
+    form = PasswordSetForm()
+    if not form.validate():
+        flash(form.password.errors[0])
+        return redirect(url_for("manager.staff"))
+    by = access.current_staff()
     return _staff_change(
-        lambda person: staff_service.reset_pin(person, form.pin.data, by=by), staff_id
+        lambda person: staff_service.set_password(
+            person, form.password.data, by=by, keep_session=access.session_key()
+        ),
+        staff_id,
+        _("The new password is set. Their other sessions are signed out."),
     )
 
 
@@ -269,7 +314,9 @@ def change_role(staff_id: int):
     form = RoleForm()
     by = access.current_staff()
     return _staff_change(
-        lambda person: staff_service.change_role(person, form.role.data or "", by=by), staff_id
+        lambda person: staff_service.change_role(person, form.role.data or "", by=by),
+        staff_id,
+        _("The role is changed."),
     )
 
 

@@ -50,9 +50,12 @@ def end(key: str | None) -> None:
         WebSession.delete().where(WebSession.key_hash == _digest(key)).execute()
 
 
-def end_all_of_staff(member: Staff) -> int:
-    """Every tablet session of this person, in the caller's transaction (new password, gone)."""
-    return WebSession.delete().where(WebSession.staff == member.id).execute()
+def end_all_of_staff(member: Staff, *, keep: str | None = None) -> int:
+    """Every tablet session of this person but ``keep``, in the caller's transaction."""
+    query = WebSession.delete().where(WebSession.staff == member.id)
+    if keep:
+        query = query.where(WebSession.key_hash != _digest(keep))
+    return query.execute()
 
 
 def live_staff(key: str | None, staff_id: int) -> Staff | None:
