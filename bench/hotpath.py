@@ -5,7 +5,7 @@ with PATH one of: sign-in-page, scan, age-check, complete, receipt, claim, asses
 csv.
 
 It uses Flask's test client on the bench database and opens the tablet by writing the
-session directly (as ``access.open_tablet`` would), so it spends none of the sign-in
+session and its row directly (as ``access.open_tablet`` would), so it spends none of the sign-in
 rate limit. Without the network and gunicorn, what is left is the app's own work.
 """
 
@@ -29,10 +29,14 @@ import tablet  # noqa: E402
 from kiosk import access, clock, create_app  # noqa: E402
 from kiosk.extensions import db  # noqa: E402
 from kiosk.models import ClaimToken, Device, Staff, Store  # noqa: E402
+from kiosk.services import sessions  # noqa: E402
 
 
 def open_tablet(client: FlaskClient, member: Staff) -> str:
+    with client.application.app_context(), db.connection_context():
+        key = sessions.start(staff=member)  # the live session row the cookie's key names
     with client.session_transaction() as session:
+        session[access.SESSION_KEY] = key
         session[access.TABLET_STORE] = member.store_id
         session["_user_id"] = member.get_id()
         session["_fresh"] = True

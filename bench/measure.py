@@ -127,10 +127,9 @@ def pages(client: Client, m: dict[str, Any]) -> dict[str, Any]:
     key = tablet.idempotency_key(text) or ""
     done = client.hx_post("/counter/complete", {"tender": "card", "idempotency_key": key})
     sale = tablet.sale_id(done.headers.get("HX-Redirect"))
-    screen("receipt with claim QR", f"/counter/sales/{sale}/receipt")
+    receipt = screen("receipt with claim QR", f"/counter/sales/{sale}/receipt")
     screen("claim QR shown to the customer", f"/counter/sales/{sale}/claim")
-    claims = tablet.session_claims(client.http.cookies.get(tablet.SESSION_COOKIE, ""))
-    token = claims[str(sale)][0]
+    token = tablet.claim_code(receipt) or ""
     screen("claim page on the phone (GET /c/<token>)", f"/c/{token}", fresh=True)
     screen("swap desk", "/swaps/")
     screen("device file", f"/swaps/devices/{m['device_id']}")
@@ -227,8 +226,8 @@ def probes(client: Client, m: dict[str, Any], ceiling: str | None) -> dict[str, 
         sold.append(tablet.sale_id(done.headers.get("HX-Redirect")) or 0)
     out["complete"] = completes
     out["receipt"] = timed(lambda: client.get(f"/counter/sales/{sold[-1]}/receipt"), PROBE_REPEATS)
-    claims = tablet.session_claims(client.http.cookies.get(tablet.SESSION_COOKIE, ""))
-    tokens = [claims[str(sale)][0] for sale in sold if str(sale) in claims]
+    receipts = [client.get(f"/counter/sales/{sale}/receipt").text for sale in sold if sale]
+    tokens = [code for code in map(tablet.claim_code, receipts) if code]
     # Each code may be tried 10 times per 10 minutes: 9 visits per fresh sale.
     visits = iter([token for token in tokens for _ in range(9)])
     visited = [tablet.phone_get(client.base, f"/c/{token}") for token in visits]

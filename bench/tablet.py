@@ -7,13 +7,10 @@ These helpers read both from the HTML the app sends, as the browser would.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import itertools
-import json
 import re
 import time
-import zlib
 from urllib.parse import urlsplit
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -21,6 +18,7 @@ CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
 REMOVE_LINE = re.compile(r'action="/counter/lines/(\d+)/remove"')
 IDEMPOTENCY_KEY = re.compile(r'name="idempotency_key"[^>]*value="([^"]+)"')
 RECEIPT = re.compile(r"/counter/sales/(\d+)/receipt")
+CLAIM_CODE = re.compile(r'data-testid="claim-code">([A-Z0-9-]+)<')
 ASSETS = re.compile(r'<(?:link|script|img)\b[^>]*?(?:href|src)="(/static/[^"?#]+)[^"]*"')
 
 SESSION_COOKIE = "kiosk_session"
@@ -70,18 +68,10 @@ def assets(html: str) -> list[str]:
     return list(dict.fromkeys(ASSETS.findall(html)))
 
 
-def session_claims(cookie_value: str) -> dict[str, list[str]]:
-    """The claim secrets the tablet keeps for its last receipts, read from its session.
-
-    Flask's session cookie is signed, not encrypted: the tablet (and so this bench) can
-    read it. The secret is the one the receipt's QR code encodes.
-    """
-    payload = cookie_value.strip('"')
-    compressed = payload.startswith(".")
-    body = payload.lstrip(".").split(".", 1)[0]
-    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-    data = json.loads(zlib.decompress(raw) if compressed else raw)
-    return data.get("claims", {})
+def claim_code(receipt_html: str) -> str | None:
+    """The short claim code a receipt prints under its QR (the phone's other way in)."""
+    found = CLAIM_CODE.search(receipt_html)
+    return found.group(1) if found else None
 
 
 # Customers' phones each have their own address. The claim page limits attempts per client

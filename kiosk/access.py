@@ -2,13 +2,14 @@
 
 The tablet session lives in the signed session cookie: the store the tablet was
 opened for, the signed-in person, when they were last active, and where each
-person's unfinished work was when the kiosk locked. Nothing is kept in process
-memory, so any worker can serve the next tap.
+person's unfinished work was when the kiosk locked. The cookie also carries a random
+key that must match a live row in the database (services.sessions), so signing out,
+locking and switching end the old cookie for good. Nothing is kept in process memory,
+so any worker can serve the next tap.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -20,10 +21,13 @@ from werkzeug.wrappers import Response
 
 from . import clock
 from .models import Customer, Staff, Store
+from .services import sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 TABLET_STORE = "tablet_store"
+# The random key of this sign-in; only its hash is in the database (services.sessions).
+SESSION_KEY = "sid"
 LAST_ACTIVE = "last_active"
 RESUME = "resume"
 # A page to come back to is kept in the session cookie, which browsers drop past 4 KB (and
@@ -53,7 +57,11 @@ def tablet_store() -> Store | None:
     member = current_staff()
     if member is not None and member.store_id == store_id:
         return member.store  # read with the person (web.load_user): no second query
-    return Store.get_or_none(Store.id == store_id)
+    return sessions.live_store(session.get(SESSION_KEY), store_id)
+
+
+def session_key() -> str | None:
+    return session.get(SESSION_KEY)
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -68,16 +76,23 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def renew_session(keep: dict[str, Any] | None = None) -> None:
-    # Flask sessions are signed cookies: clearing and re-filling gives a fresh
-    # cookie and a fresh session id, so a fixed session cannot be carried over.
+def renew_session(
+    keep: dict[str, Any] | None = None,
+    *,
+    staff: Staff | None = None,
+    customer: Customer | None = None,
+) -> None:
+    # Flask sessions are signed cookies: clearing and re-filling gives a fresh cookie,
+    # and the new key a fresh database row, so a fixed or copied session cannot be carried
+    # over. The row of the session it follows is deleted.
+    key = sessions.start(staff=staff, customer=customer, replacing=session.get(SESSION_KEY))
     session.clear()
     session.update(keep or {})
-    session["sid"] = secrets.token_urlsafe(16)
+    session[SESSION_KEY] = key
 
 
 def open_tablet(member: Staff) -> None:
-    renew_session({TABLET_STORE: member.store_id})
+    renew_session({TABLET_STORE: member.store_id}, staff=member)
     login_user(member)
     session[LAST_ACTIVE] = clock.now_utc().timestamp()
 
@@ -86,25 +101,33 @@ def switch_person(member: Staff) -> str | None:
     """Make ``member`` the person at the tablet; return where their work was left."""
     resume = dict(session.get(RESUME, {}))
     target = resume.pop(str(member.id), None)
-    renew_session({TABLET_STORE: session.get(TABLET_STORE), RESUME: resume})
+    renew_session({TABLET_STORE: session.get(TABLET_STORE), RESUME: resume}, staff=member)
     login_user(member)
     session[LAST_ACTIVE] = clock.now_utc().timestamp()
     return target
 
 
 def lock_tablet(resume_at: str | None = None) -> None:
-    """Back to the PIN screen; remember where this person's work was."""
+    """Back to the PIN screen; remember where this person's work was.
+
+    The tablet gets a new key with nobody signed in: a copy of the cookie from before the
+    lock opens nothing, not even the PIN screen.
+    """
+    resume = dict(session.get(RESUME, {}))
     member = current_staff()
-    if member is not None:
-        resume = dict(session.get(RESUME, {}))
-        if resume_at and len(resume_at) <= MAX_RESUME_LENGTH:
-            resume[str(member.id)] = resume_at
-        session[RESUME] = resume
+    if member is not None and resume_at and len(resume_at) <= MAX_RESUME_LENGTH:
+        resume[str(member.id)] = resume_at
     logout_user()
-    session.pop(LAST_ACTIVE, None)
+    renew_session({TABLET_STORE: session.get(TABLET_STORE), RESUME: resume})
 
 
 def close_tablet() -> None:
+    end_session()
+
+
+def end_session() -> None:
+    """Sign out whoever this is (tablet or customer) and end the session on the server."""
+    sessions.end(session.get(SESSION_KEY))
     logout_user()
     session.clear()
 
@@ -142,7 +165,7 @@ def staff_required(role: str = "staff") -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             member = current_staff()
             if member is None:
-                if session.get(TABLET_STORE):
+                if g.get("store") is not None:  # a live tablet (web.load_tablet)
                     return hx_aware_redirect(url_for("auth.pin"))
                 return hx_aware_redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
             if not member.has_role(role):

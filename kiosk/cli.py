@@ -87,7 +87,7 @@ def demo_command(days: int, stores: int, shelf: int, if_empty: bool) -> None:
 @click.command("purge")
 @with_appcontext
 def purge_command() -> None:
-    """Delete refusals past each store's retention and spent rate-limit counters (run daily)."""
+    """Delete old refusals, spent rate-limit counters and stale sessions (run daily)."""
     from .services.retention import purge_expired
 
     with db.connection_context():
@@ -98,6 +98,7 @@ def purge_command() -> None:
             f"{store.older_than.isoformat()} removed"
         )
     click.echo(f"{result.rate_limit_hits_removed} rate-limit entries removed")
+    click.echo(f"{result.sessions_removed} stale sessions removed")
 
 
 @staff_cli.command("create")

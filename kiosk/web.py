@@ -21,10 +21,11 @@ from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from . import access, formatting, policy
+from . import access, formatting, navigation, policy
 from .extensions import babel, compress, csrf, login
 from .gunicorn_logging import redact
-from .models import Customer, Market, Staff, Store
+from .models import Customer, Staff
+from .services import sessions
 
 # No inline script or style anywhere: behaviour lives in static/js, looks in static/css.
 CONTENT_SECURITY_POLICY = (
@@ -55,22 +56,17 @@ def select_locale() -> str | None:
 
 
 def load_user(user_id: str) -> Staff | Customer | None:
+    # Only while this cookie's session is live in the database: a copy of a signed-out
+    # cookie names a user but no live session (services.sessions).
+    key = access.session_key()
     kind, _sep, rest = user_id.partition(":")
     if kind == "staff" and rest.isdigit():
         # With the store: a tablet's store is nearly always its person's (access.tablet_store).
-        return (
-            Staff.select(Staff, Store, Market)
-            .join(Store)
-            .join(Market)
-            .where((Staff.id == int(rest)) & (Staff.is_active == True))  # noqa: E712
-            .first()
-        )
+        return sessions.live_staff(key, int(rest))
     if kind == "customer":
         customer_id, _sep, version = rest.partition(":")
         if customer_id.isdigit():
-            return Customer.get_or_none(
-                (Customer.id == int(customer_id)) & (Customer.session_version == version)
-            )
+            return sessions.live_customer(key, int(customer_id), version)
     return None
 
 
@@ -149,6 +145,8 @@ def init_app(app: Flask) -> None:
         mask_email=policy.mask_email,
         mask_serial=policy.mask_serial,
         role_label=formatting.role_label,
+        staff_areas=navigation.areas_for,
+        is_current_area=navigation.is_current,
     )
 
     from . import account, auth, claim, counter, manager, swaps

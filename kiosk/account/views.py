@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import login_user
 
 from .. import access, clock
 from ..models import Store
@@ -44,7 +44,7 @@ def _client() -> str:
 
 
 def _start_session(customer) -> None:  # noqa: ANN001
-    access.renew_session()
+    access.renew_session(customer=customer)
     login_user(customer)
 
 
@@ -121,7 +121,7 @@ def signin():
 @bp.post("/signout")
 def signout() -> Response:
     if access.current_customer() is not None:
-        logout_user()
+        access.end_session()  # a copy of this cookie opens nothing any more
     return redirect(url_for("account.signin"))
 
 
@@ -330,7 +330,7 @@ def delete():
             form.confirm.errors = [_("Type DELETE to confirm.")]
             return render_template("account/delete.html", form=form), 422
         customer = access.current_customer()
-        logout_user()
+        access.end_session()
         accounts.delete_account(customer)
         return render_template(
             "account/message.html",

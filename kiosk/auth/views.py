@@ -45,7 +45,7 @@ def pin() -> str | Response:
         .where((Staff.store == store) & (Staff.is_active == True))  # noqa: E712
         .order_by(Staff.display_name)
     )
-    return render_template("auth/pin.html", staff=staff, idle=request.args.get("idle"))
+    return render_template("auth/pin.html", staff=staff, store=store, idle=request.args.get("idle"))
 
 
 @bp.route("/pin/<int:staff_id>", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import access, clock, policy
@@ -22,8 +22,6 @@ from .forms import (
     ScanForm,
 )
 
-# The claim secret of the last sales of this tablet, to show the QR again on reload.
-CLAIMS_KEY = "claims"
 KINDS = catalog.KINDS
 
 
@@ -237,34 +235,14 @@ def complete():
     except DomainError as err:
         g.pop("cart")  # the cart may have been finished meanwhile: render what is open now
         return _after_change(error=err)
-    if done.claim is not None:
-        kept = dict(session.get(CLAIMS_KEY, {}))
-        kept = dict(list(kept.items())[-4:])  # the cookie holds only the last few
-        kept[str(done.sale.id)] = [done.claim.token, done.claim.code]
-        session[CLAIMS_KEY] = kept
+    # The QR's secret is not kept anywhere: the receipt derives it again (services.claims).
     return access.hx_aware_redirect(url_for("counter.receipt", sale_id=done.sale.id))
 
 
-def _claimed(sale_id: int) -> bool:
-    token = claims.claim_state(sale_id)
-    if token is not None and token.claimed_at is None:
-        return False
-    kept = dict(session.get(CLAIMS_KEY, {}))
-    kept.pop(str(sale_id), None)
-    session[CLAIMS_KEY] = kept
-    return True
-
-
-def _claim_for(sale_id: int) -> claims.ClaimSecret | None:
-    kept = session.get(CLAIMS_KEY, {}).get(str(sale_id))
-    return claims.ClaimSecret(token=kept[0], code=kept[1]) if kept else None
-
-
 def _claim_view(sale_id: int, lines: list) -> dict:
-    claim = _claim_for(sale_id)
-    if claim is not None and _claimed(sale_id):
-        claim = None  # registered since (phone, link or counter): a reprint carries no dead QR
-    if claim is None or not any(line.device_id for line in lines):
+    # None once claimed (phone, link or counter) or expired: a reprint carries no dead QR.
+    claim = claims.open_secret(sale_id) if any(line.device_id for line in lines) else None
+    if claim is None:
         return {"claim_url": None, "qr_svg": None, "claim_code": None, "short_claim_url": None}
     claim_url = public_url("claim.open_token", token=claim.token)
     return {

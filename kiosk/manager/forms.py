@@ -39,6 +39,16 @@ class PinResetForm(Form):
     pin = PasswordField(_l("New PIN"), validators=PIN_VALIDATORS)
 
 
+class PasswordSetForm(Form):
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Type a password.")),
+            Length(min=8, max=128, message=_l("A password is 8 to 128 characters.")),
+        ],
+    )
+
+
 class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -11,11 +9,19 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from .. import access, clock
+from ..csv_export import csv_response
 from ..models import Staff, Store
 from ..services import DomainError, reports
 from ..services import staff as staff_service
 from . import bp
-from .forms import ROLE_CHOICES, PinResetForm, RoleForm, SettingsForm, StaffForm
+from .forms import (
+    ROLE_CHOICES,
+    PasswordSetForm,
+    PinResetForm,
+    RoleForm,
+    SettingsForm,
+    StaffForm,
+)
 
 
 def _stores() -> tuple[list[Store], str]:
@@ -123,32 +129,25 @@ def replacements_csv() -> Response:
     """Exactly the rows the page shows: UTF-8, a header row, ISO dates."""
     stores, _scope = _stores()
     period = _period(stores)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for row in reports.replacements(stores, period).rows:
-        writer.writerow(
-            (
-                row.store,
-                row.local_date.isoformat(),
-                row.local_time,
-                row.outcome,
-                row.swap_case,
-                row.fault_code,
-                row.model,
-                row.old_serial,
-                row.new_serial,
-                row.staff,
-                row.customer,
-                "" if row.refund is None else row.refund,
-            )
+    rows = (
+        (
+            row.store,
+            row.local_date.isoformat(),
+            row.local_time,
+            row.outcome,
+            row.swap_case,
+            row.fault_code,
+            row.model,
+            row.old_serial,
+            row.new_serial,
+            row.staff,
+            row.customer,
+            "" if row.refund is None else row.refund,
         )
-    name = f"replacements-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),  # the BOM makes spreadsheet programs read UTF-8
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        for row in reports.replacements(stores, period).rows
     )
+    name = f"replacements-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return csv_response(CSV_HEADER, rows, name)
 
 
 @bp.get("/sales")
@@ -240,7 +239,9 @@ def _colleague(staff_id: int) -> Staff:
     return person
 
 
-def _staff_change(action: Callable[[Staff], None], staff_id: int) -> Response:
+def _staff_change(
+    action: Callable[[Staff], None], staff_id: int, done: str | None = None
+) -> Response:
     """Apply one audited change to a colleague; a change outside one's scope is a 403."""
     try:
         action(_colleague(staff_id))
@@ -248,6 +249,9 @@ def _staff_change(action: Callable[[Staff], None], staff_id: int) -> Response:
         if err.status == 403:
             abort(403)
         flash(err.message)
+    else:
+        if done:
+            flash(done)
     return redirect(url_for("manager.staff"))
 
 
@@ -255,19 +259,52 @@ def _staff_change(action: Callable[[Staff], None], staff_id: int) -> Response:
 @access.staff_required("manager")
 def deactivate(staff_id: int):
     by = access.current_staff()
-    return _staff_change(lambda person: staff_service.deactivate(person, by=by), staff_id)
+    return _staff_change(
+        lambda person: staff_service.deactivate(person, by=by),
+        staff_id,
+        _("Deactivated: they can no longer sign in. Reactivate them from this list."),
+    )
 
 
-@bp.post("/staff/<int:staff_id>/pin")
-@access.staff_required("manager")
-def reset_pin(staff_id: int):
+def _pin_change(set_pin: Callable[..., None], staff_id: int, done: str) -> Response:
     form = PinResetForm()
     if not form.validate():
         flash(form.pin.errors[0])
         return redirect(url_for("manager.staff"))
     by = access.current_staff()
+    return _staff_change(lambda person: set_pin(person, form.pin.data, by=by), staff_id, done)
+
+
+@bp.post("/staff/<int:staff_id>/reactivate")
+@access.staff_required("manager")
+def reactivate(staff_id: int):
+    """Undo a deactivation; the person gets a new PIN (their old one may be someone's now)."""
+    return _pin_change(
+        staff_service.reactivate, staff_id, _("Reactivated: they sign in with the new PIN.")
+    )
+
+
+@bp.post("/staff/<int:staff_id>/pin")
+@access.staff_required("manager")
+def reset_pin(staff_id: int):
+    return _pin_change(staff_service.reset_pin, staff_id, _("The new PIN is set."))
+
+
+@bp.post("/staff/<int:staff_id>/password")
+@access.staff_required("manager")
+def set_password(staff_id: int):
+    """A new password for a colleague; their other sessions end with the old one."""
+    form = PasswordSetForm()
+    if not form.validate():
+        flash(form.password.errors[0])
+        return redirect(url_for("manager.staff"))
+    by = access.current_staff()
     return _staff_change(
-        lambda person: staff_service.reset_pin(person, form.pin.data, by=by), staff_id
+        lambda person: staff_service.set_password(
+            person, form.password.data, by=by, keep_session=access.session_key()
+        ),
+        staff_id,
+        _("The new password is set. Their other sessions are signed out."),
     )
 
 
@@ -277,7 +314,9 @@ def change_role(staff_id: int):
     form = RoleForm()
     by = access.current_staff()
     return _staff_change(
-        lambda person: staff_service.change_role(person, form.role.data or "", by=by), staff_id
+        lambda person: staff_service.change_role(person, form.role.data or "", by=by),
+        staff_id,
+        _("The role is changed."),
     )
 
 

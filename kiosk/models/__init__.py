@@ -5,6 +5,7 @@ from .base import BaseModel, UTCDateTimeField
 from .customers import Customer, Registration, Voucher
 from .devices import DEVICE_EVENTS, DEVICE_STATUSES, Device, DeviceEvent
 from .sales import AgeCheck, Cart, CartLine, Claim, ClaimToken, Sale, SaleLine
+from .sessions import WebSession
 from .store import (
     PRODUCT_KINDS,
     ROLES,
@@ -45,6 +46,7 @@ MODELS = [
     SwapRefusal,
     AuditEvent,
     RateLimitHit,
+    WebSession,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + [

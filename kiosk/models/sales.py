@@ -124,12 +124,15 @@ class SaleLine(BaseModel):
 
 
 class ClaimToken(BaseModel):
-    """The secret behind a receipt's claim QR. Only hashes are stored."""
+    """The secret behind a receipt's claim QR. Only hashes and a nonce are stored."""
 
     id = AutoField()
     sale = ForeignKeyField(Sale, backref="claim_tokens", unique=True, on_delete="CASCADE")
     token_hash = CharField(max_length=64, unique=True)
     code_hash = CharField(max_length=64, unique=True)
+    # The secret is derived from this and the sale under the app's key (services.claims):
+    # without the key, the nonce tells nothing.
+    secret_nonce = CharField(max_length=32, default="")
     created_at = UTCDateTimeField()
     expires_at = UTCDateTimeField()
     claimed_at = UTCDateTimeField(null=True)

@@ -8,7 +8,7 @@ from peewee import IntegrityError
 from .. import clock
 from ..db import write_transaction
 from ..models import Claim, ClaimToken, Customer, Device, Registration, Sale, SaleLine, Staff
-from . import DomainError, audit, ratelimit, unit_life
+from . import DomainError, audit, claims, ratelimit, unit_life
 from .claims import find_open
 from .registrations import issue_welcome_voucher
 
@@ -19,9 +19,12 @@ WINDOW_SECONDS = 600
 
 def guard(secret: str, *, client: str) -> None:
     """Guessing is rate-limited per client and per code; a success never resets it."""
+    # The client first: once it is over its limit, its new guesses add no code rows. The
+    # code is counted as the look-up reads it (case and dashes ignored), by its hash: the
+    # counter table keeps no claim secret.
     limits = {
         f"claim:client:{client}": CLAIM_LIMIT_PER_CLIENT,
-        f"claim:code:{secret[:16].upper()}": CLAIM_LIMIT_PER_CODE,
+        f"claim:code:{claims.digest(claims.lookup_form(secret))[:32]}": CLAIM_LIMIT_PER_CODE,
     }
     if not ratelimit.within_limits(limits, window_seconds=WINDOW_SECONDS):
         raise DomainError(_("Too many attempts. Wait a few minutes and try again."), status=429)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+
+from flask import current_app
 
 from .. import clock
 from ..models import ClaimToken, Device, Product, Sale, SaleLine, Store
@@ -18,7 +22,7 @@ CODE_LENGTH = 8
 
 @dataclass(frozen=True)
 class ClaimSecret:
-    token: str  # in the QR's URL; 192 bits from the OS's CSPRNG
+    token: str  # in the QR's URL; 192 bits
     code: str  # 8 characters for typing, shown as XXXX-XXXX
 
 
@@ -31,27 +35,62 @@ def normalise_code(typed: str) -> str:
     return "".join(ch for ch in typed.upper() if ch.isalnum())
 
 
+def _is_code(secret: str) -> bool:
+    return len(normalise_code(secret)) == CODE_LENGTH and secret.replace("-", "").isalnum()
+
+
+def lookup_form(secret: str) -> str:
+    """What a look-up compares: a typed code normalised, a QR secret as it is."""
+    return normalise_code(secret) if _is_code(secret) else secret
+
+
 def format_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def new_secret() -> ClaimSecret:
-    token = secrets.token_urlsafe(24)
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return ClaimSecret(token=token, code=code)
+# Why derived, not stored: the tablet shows the QR again right after the sale (and a
+# reprint later) without the secret sitting readable in the session cookie or in plain text
+# in the database. The database keeps a random nonce per issue and the hashes; the secret
+# is an HMAC of the nonce and the sale under a key only the app holds (docs/ARCHITECTURE.md).
+_SUBKEY_PURPOSE = b"kiosk claim secret v1"
+
+
+def _mac(message: str) -> bytes:
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    subkey = hmac.new(key, _SUBKEY_PURPOSE, hashlib.sha256).digest()
+    return hmac.new(subkey, message.encode(), hashlib.sha256).digest()
+
+
+def derive(sale_id: int, nonce: str) -> ClaimSecret:
+    """The secret of one issue of a sale's claim token: the same for the same nonce."""
+    token = base64.urlsafe_b64encode(_mac(f"token:{sale_id}:{nonce}")[:24]).decode()
+    number = int.from_bytes(_mac(f"code:{sale_id}:{nonce}"), "big")
+    code = []
+    for _ in range(CODE_LENGTH):
+        # 256 bits reduced to 8 letters of 27: the bias is far below one in 2**200.
+        number, index = divmod(number, len(CODE_ALPHABET))
+        code.append(CODE_ALPHABET[index])
+    return ClaimSecret(token=token, code="".join(code))
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
 
 
 def issue(sale: Sale, *, lifetime_days: int, new_sale: bool = False) -> ClaimSecret:
     """Create (or replace) the sale's claim token, in the caller's transaction.
 
-    Only hashes are stored: the secret exists in the QR and on the paper, and a
-    reprint issues a new one, which voids the old. A sale being written has none yet.
+    Only hashes and the nonce are stored; a reprint issues a new one, which voids the
+    old. A sale being written has none yet.
     """
-    secret = new_secret()
+    nonce = new_nonce()
+    secret = derive(sale.id, nonce)
     now = clock.now_utc()
     values = {
         "token_hash": digest(secret.token),
         "code_hash": digest(secret.code),
+        "secret_nonce": nonce,
         "created_at": now,
         "expires_at": now + timedelta(days=lifetime_days),
     }
@@ -64,6 +103,21 @@ def issue(sale: Sale, *, lifetime_days: int, new_sale: bool = False) -> ClaimSec
     )
     if not updated:
         ClaimToken.create(sale=sale, **values)
+    return secret
+
+
+def open_secret(sale: Sale | int) -> ClaimSecret | None:
+    """The secret of a sale's token while it can still be claimed, for the receipt's QR.
+
+    None once it is claimed or expired, and for a token the app cannot derive again
+    (issued under another secret key): a reprint never carries a dead QR.
+    """
+    token = claim_state(sale)
+    if token is None or token.claimed_at is not None or token.expires_at <= clock.now_utc():
+        return None
+    secret = derive(token.sale_id, token.secret_nonce)
+    if not hmac.compare_digest(digest(secret.token), token.token_hash):
+        return None
     return secret
 
 
@@ -80,10 +134,10 @@ class Purchase:
 def _token_query(secret: str):  # noqa: ANN202
     """A claim token by its QR secret or by its typed short code."""
     query = ClaimToken.select(ClaimToken, Sale, Store).join(Sale).join(Store)
-    code = normalise_code(secret)
-    if len(code) == CODE_LENGTH and secret.replace("-", "").isalnum():
+    if _is_code(secret):
         return query.where(
-            (ClaimToken.code_hash == digest(code)) | (ClaimToken.token_hash == digest(secret))
+            (ClaimToken.code_hash == digest(lookup_form(secret)))
+            | (ClaimToken.token_hash == digest(secret))
         )
     return query.where(ClaimToken.token_hash == digest(secret))
 

@@ -24,13 +24,14 @@ def hit(key: str, *, limit: int, window_seconds: int) -> bool:
 
 
 def within_limits(limits: dict[str, int], *, window_seconds: int) -> bool:
-    """Count one attempt for each key (key -> its limit) in one transaction.
+    """Count one attempt for each key (key -> its limit) in one transaction, in order.
 
     True while every key is within its limit. Each key costs one upsert that returns
-    the new count, so a page guarded by two keys takes the write lock once.
+    the new count, so a page guarded by two keys takes the write lock once. The first key
+    over its limit ends the count: a client already refused (its key comes first) adds no
+    row for each new code it tries, so a guesser cannot fill the table.
     """
     start = _window_start(clock.now_utc(), window_seconds)
-    within = True
     with write_transaction():
         for key, limit in limits.items():
             # Read to the end: SQLite finishes a RETURNING statement only when stepped out.
@@ -44,5 +45,6 @@ def within_limits(limits: dict[str, int], *, window_seconds: int) -> bool:
                 .tuples()
                 .execute()
             )
-            within = within and hits <= limit
-    return within
+            if hits > limit:
+                return False
+    return True

@@ -1,4 +1,4 @@
-"""Purging what the spec says we must not keep: old refusals and spent rate-limit counters."""
+"""Purging what we must not keep: old refusals, spent rate-limit counters, stale sessions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from peewee import fn
 from .. import clock
 from ..db import write_transaction
 from ..models import AgeCheck, RateLimitHit, Sale, Store
-from . import audit
+from . import audit, sessions
 
 # Rate-limit rows store only where their window starts, not how long it is. The longest
 # window any caller uses is an hour (password reset), so a row that started more than a day
@@ -30,6 +30,7 @@ class StorePurge:
 class PurgeResult:
     stores: list[StorePurge]
     rate_limit_hits_removed: int
+    sessions_removed: int = 0
 
 
 def purge_expired() -> PurgeResult:
@@ -49,7 +50,9 @@ def purge_expired() -> PurgeResult:
             )
             .execute()
         )
-    return PurgeResult(stores=stores, rate_limit_hits_removed=hits_removed)
+    return PurgeResult(
+        stores=stores, rate_limit_hits_removed=hits_removed, sessions_removed=sessions.purge_stale()
+    )
 
 
 def _stores() -> list[Store]:

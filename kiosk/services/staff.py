@@ -11,11 +11,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import clock
 from ..db import write_transaction
 from ..models import ROLES, Staff, Store
-from . import DomainError, audit
+from . import DomainError, audit, sessions
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
 ABOVE_OWN_ROLE = _l("You cannot give or change a role above your own.")
 
 
@@ -98,19 +99,58 @@ def deactivate(member: Staff, *, by: Staff) -> None:
         raise DomainError(str(_l("You cannot deactivate yourself.")), status=409)
     with write_transaction():
         Staff.update(is_active=False).where(Staff.id == member.id).execute()
+        sessions.end_all_of_staff(member)
         audit.record("staff.deactivated", store=member.store_id, staff=by, subject=member)
 
 
+def reactivate(member: Staff, pin: str, *, by: Staff) -> None:
+    """Undo a deactivation, with a new PIN: while they were away a colleague may have got
+    theirs, and a PIN must stay unique in the store (only its hash is kept to compare)."""
+    _set_pin(member, pin, by=by, action="staff.reactivated", is_active=True)
+
+
+def set_password(member: Staff, password: str, *, by: Staff, keep_session: str | None) -> None:
+    """A new password for a colleague who forgot theirs (or whose password got out).
+
+    Every tablet session of theirs ends, except ``keep_session`` (the one setting it, when
+    it is their own): a leaked password must not leave its sessions behind.
+    """
+    _in_scope(by, member)
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise DomainError(
+            str(_l("A password is 8 to 128 characters.")), field="password", status=422
+        )
+    with write_transaction():
+        Staff.update(password_hash=generate_password_hash(password)).where(
+            Staff.id == member.id
+        ).execute()
+        ended = sessions.end_all_of_staff(member, keep=keep_session)
+        audit.record(
+            "staff.password_set",
+            store=member.store_id,
+            staff=by,
+            subject=member,
+            sessions_ended=ended,
+        )
+
+
 def reset_pin(member: Staff, pin: str, *, by: Staff) -> None:
+    _set_pin(member, pin, by=by, action="staff.pin_reset")
+
+
+def _set_pin(member: Staff, pin: str, *, by: Staff, action: str, **also: object) -> None:
     _in_scope(by, member)
     validate_pin(pin)
     with write_transaction():
         if pin_taken(member.store, pin, except_staff=member):
             raise DomainError(str(_l("Someone in this store already has that PIN.")), field="pin")
         Staff.update(
-            pin_hash=generate_password_hash(pin), failed_pin_attempts=0, pin_locked_until=None
+            pin_hash=generate_password_hash(pin),
+            failed_pin_attempts=0,
+            pin_locked_until=None,
+            **also,
         ).where(Staff.id == member.id).execute()
-        audit.record("staff.pin_reset", store=member.store_id, staff=by, subject=member)
+        audit.record(action, store=member.store_id, staff=by, subject=member)
 
 
 def change_role(member: Staff, role: str, *, by: Staff) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, g, redirect, render_template, request, url_for
 
 from .. import access, clock, policy
+from ..formatting import SWAP_REASONS
 from ..models import Device, Product
 from ..services import DomainError, registrations
 from ..services import swaps as swap_desk
@@ -28,6 +29,7 @@ def _device_page(file: swap_desk.DeviceFile) -> str:
         windows=file.windows(),
         cases=CASE_CHOICES,
         today=clock.today_in(g.store.timezone),
+        not_with_customer=SWAP_REASONS["not_with_customer"],
     )
 
 

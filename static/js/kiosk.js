@@ -36,7 +36,8 @@
     function ping() {
       // Tell the server the person is still here (it keeps its own idle clock).
       lastPing = Date.now();
-      fetch(window.location.href, { method: "HEAD", credentials: "same-origin" });
+      // A failed ping is no news: the next tap shows the connection's state (see below).
+      fetch(window.location.href, { method: "HEAD", credentials: "same-origin" }).catch(function () {});
     }
     function activity() {
       lastActivity = Date.now();
@@ -97,11 +98,12 @@
     if (event.key === " " && document.activeElement.closest("button, a[href], summary, [role=button]")) return;
     if (event.key.length === 1) input.focus();
   });
-  document.addEventListener("htmx:afterSwap", function () {
-    // After a swap, go back to the scan field unless the person is typing a date of birth.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    // The server marks where the focus belongs (the scan field, or the field of an error:
+    // autofocus, which htmx honours once the swap settles). Otherwise, back to scanning.
+    var target = event.detail && event.detail.target;
+    if (target && target.querySelector && target.querySelector("[autofocus]")) return;
     var input = scanInput();
-    var dob = document.querySelector("[data-age-check] [aria-invalid], [data-age-check] .field__error");
-    if (dob) { var day = document.getElementById("dob-day"); if (day) { day.focus(); return; } }
     if (input && !typingSomewhere(document.activeElement)) input.focus();
   });
 
@@ -127,5 +129,78 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
+  });
+})();
+
+// Network loss. A tap whose request fails (Wi-Fi gone, server restarting, a timeout) says so
+// at once, in the form where it happened and in the store's language (the words are rendered
+// by the server into <body data-connection-*>). What was typed stays: htmx swaps nothing on a
+// failure. A quiet probe then says when the server answers again, and the person taps again:
+// a completion carries the same idempotency key, so sending it twice can never sell twice.
+(function () {
+  "use strict";
+  var PROBE_EVERY_MS = 2000;
+  var probe = null;
+  var notes = [];
+
+  function words(name) { return document.body.dataset[name] || ""; }
+
+  function noteFor(elt) {
+    var home = (elt && elt.closest && elt.closest("form")) || elt || document.getElementById("main");
+    var note = home.querySelector("[data-connection-note]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "connection-note";
+      note.setAttribute("data-connection-note", "");
+      home.appendChild(note);
+    }
+    return note;
+  }
+
+  function failed(event, message) {
+    var note = noteFor(event.detail && event.detail.elt || event.target);
+    note.classList.remove("connection-note--back");
+    note.setAttribute("role", "alert");
+    note.textContent = message;
+    if (notes.indexOf(note) < 0) notes.push(note);
+    watch();
+  }
+
+  function watch() {
+    if (probe !== null) return;
+    probe = setInterval(function () {
+      fetch(window.location.href, {
+        method: "HEAD", cache: "no-store", credentials: "same-origin",
+        headers: { "X-Kiosk-Passive": "1" }  // a probe is not the person being active
+      }).then(function (response) {
+        if (response.status < 500) back();
+      }).catch(function () {});
+    }, PROBE_EVERY_MS);
+  }
+
+  function stopWatching() {
+    if (probe !== null) clearInterval(probe);
+    probe = null;
+  }
+
+  function back() {
+    stopWatching();
+    notes = notes.filter(function (note) { return note.isConnected; });
+    notes.forEach(function (note) {
+      note.classList.add("connection-note--back");
+      note.setAttribute("role", "status");
+      note.textContent = words("connectionBack");
+    });
+  }
+
+  document.addEventListener("htmx:sendError", function (event) { failed(event, words("connectionLost")); });
+  document.addEventListener("htmx:timeout", function (event) { failed(event, words("connectionLost")); });
+  document.addEventListener("htmx:responseError", function (event) { failed(event, words("connectionBusy")); });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail || !event.detail.successful) return;
+    // An answer came: the connection is fine, and the notes have said their piece.
+    stopWatching();
+    notes.forEach(function (note) { if (note.isConnected) note.remove(); });
+    notes = [];
   });
 })();

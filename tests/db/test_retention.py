@@ -176,3 +176,25 @@ def test_rate_limit_rows_go_a_day_after_their_window_ends(app: Flask) -> None:
     assert _purge(app, later).rate_limit_hits_removed == 2
     [current] = RateLimitHit.select()
     assert current.window_start == datetime(2026, 3, 11, 12, 55, tzinfo=UTC)
+
+
+def test_purge_removes_sessions_of_browsers_that_never_signed_out(app: Flask, shop) -> None:
+    from kiosk.models import WebSession
+    from kiosk.services import sessions
+
+    app.config["CLOCK_NOW"] = NOW - sessions.STALE_AFTER - timedelta(minutes=1)
+    with app.app_context():
+        sessions.start(staff=shop.erik)
+    app.config["CLOCK_NOW"] = NOW - sessions.STALE_AFTER + timedelta(minutes=1)
+    with app.app_context():
+        kept = sessions.start(staff=shop.sara)
+    app.config["CLOCK_NOW"] = NOW
+
+    result = app.test_cli_runner().invoke(args=["purge"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 stale sessions removed" in result.output.splitlines()
+    [left] = WebSession.select()
+    assert left.staff_id == shop.sara.id
+    with app.app_context():
+        assert sessions.live_staff(kept, shop.sara.id) is not None

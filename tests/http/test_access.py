@@ -68,6 +68,8 @@ EXPECTED: dict[str, dict[str, int] | None] = {
     "manager.staff": MANAGERS_ONLY,
     "manager.settings": MANAGERS_ONLY,
     "manager.deactivate": None,
+    "manager.reactivate": None,
+    "manager.set_password": None,
     "manager.reset_pin": None,
     "manager.change_role": None,
     "claim.enter_code": EVERYONE_200,

@@ -46,8 +46,8 @@ def sold(app: Flask, client: FlaskClient, auth: AuthActions, shop):  # noqa: ANN
     done = tablet.complete()
     receipt = client.get(done.headers["HX-Redirect"])
     code = receipt.text.split('data-testid="claim-code">')[1].split("<")[0]
-    with client.session_transaction() as kept:  # the tablet keeps the secret for the QR
-        token = kept["claims"][str(Sale.get().id)][0]
+    with app.app_context():  # the secret the receipt's QR encodes, derived as it does
+        token = claims.open_secret(Sale.get()).token
     auth.lock()
     return SimpleNamespace(sale=Sale.get(), code=code, tablet=tablet, sticks=sticks, token=token)
 
@@ -544,7 +544,12 @@ def test_code_entry_page_refuses_a_wrong_length(app, shop) -> None:
     assert response.status_code == 422 and "8 letters and digits" in response.text
 
 
-def test_claim_codes_use_no_look_alike_characters() -> None:
-    for _ in range(200):
-        code = claims.new_secret().code
-        assert len(code) == 8 and not set(code) & set("0O1IL5S2Z")
+def test_claim_codes_use_no_look_alike_characters(app) -> None:
+    with app.app_context():
+        secrets = [claims.derive(sale_id, claims.new_nonce()) for sale_id in range(1, 201)]
+    for secret in secrets:
+        assert len(secret.code) == 8 and not set(secret.code) & set("0O1IL5S2Z")
+        assert len(secret.token) == 32  # 192 bits, base64url
+    # Every letter of the alphabet turns up: the codes are spread over all of it.
+    assert set("".join(s.code for s in secrets)) == set(claims.CODE_ALPHABET)
+    assert len({s.code for s in secrets}) == 200

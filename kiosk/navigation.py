@@ -1,0 +1,50 @@
+"""The staff's areas, in one list: the bar on every staff screen and the home doors read it.
+
+Adding an area is one line here (and its words in the translations); who sees it is its
+role, which is also what its views require.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from .models import Staff
+
+
+@dataclass(frozen=True)
+class Area:
+    endpoint: str
+    label: LazyString
+    hint: LazyString  # under the title on the home screen's door
+    role: str = "staff"
+
+    @property
+    def key(self) -> str:
+        """The blueprint: marks the current area, and names the door's colour."""
+        return self.endpoint.partition(".")[0]
+
+
+AREAS: tuple[Area, ...] = (
+    Area("counter.cart", _l("Sell"), _l("Cart, age check, receipt")),
+    Area("swaps.find", _l("Swap"), _l("Warranty, accident, money back")),
+    Area(
+        "manager.replacements",
+        _l("Reports"),
+        _l("Replacements, sales, refusals, staff"),
+        role="manager",
+    ),
+)
+
+
+def areas_for(member: Staff | None) -> list[Area]:
+    if member is None:
+        return []
+    return [area for area in AREAS if member.has_role(area.role)]
+
+
+def is_current(area: Area) -> bool:
+    return request.blueprint == area.key
