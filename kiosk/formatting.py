@@ -77,6 +77,13 @@ def public_url(endpoint: str, **values: object) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
+def case_label(case: str) -> str:
+    """What happened to a device, as the swap desk's buttons say it."""
+    from .swaps.forms import CASE_CHOICES
+
+    return next((str(c.label) for c in CASE_CHOICES if c.value == case), case)
+
+
 def outcome_label(outcome: str) -> str:
     return str(OUTCOME_LABELS.get(outcome, outcome))
 

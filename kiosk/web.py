@@ -154,6 +154,7 @@ def init_app(app: Flask) -> None:
         count_reason_label=formatting.count_reason_label,
         movement_status_label=formatting.movement_status_label,
         transfer_unit_label=formatting.transfer_unit_label,
+        case_label=formatting.case_label,
     )
 
     from . import account, auth, claim, counter, counts, manager, returns, swaps, transfers

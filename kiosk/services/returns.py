@@ -49,7 +49,8 @@ def _units_with_their_swap(where: object) -> list[tuple[Device, Swap]]:
     )
     latest: dict[int, tuple[Device, Swap]] = {}
     for device in rows:
-        latest[device.id] = (device, device.swap)
+        # No swap (a unit marked so by hand or by a count): an empty one, id None.
+        latest[device.id] = (device, getattr(device, "swap", None) or Swap())
     return list(latest.values())
 
 
