@@ -240,8 +240,9 @@ def test_a_sealed_money_back_unit_goes_back_on_the_shelf_and_is_sold_again(
     page.get_by_role("navigation", name="Main").get_by_role(
         "link", name=re.compile(r"^Swap\b")
     ).click()
-    page.keyboard.type("SEALED1")
+    page.get_by_label("Serial of the customer's device").fill("SEALED1")
     page.get_by_role("button", name="Find device").click()
+    expect(page.get_by_text("Serial SEALED1", exact=True)).to_be_visible()
     page.get_by_role("button", name="Money back", exact=True).click()
     decision = page.get_by_test_id("decision")
     decision.get_by_role("button", name="Confirm money back").click()
