@@ -64,6 +64,7 @@ EXPECTED: dict[str, dict[str, int] | None] = {
     "manager.replacements": MANAGERS_ONLY,
     "manager.replacements_csv": MANAGERS_ONLY,
     "manager.sales": MANAGERS_ONLY,
+    "manager.sales_csv": MANAGERS_ONLY,
     "manager.signals": MANAGERS_ONLY,
     "manager.staff": MANAGERS_ONLY,
     "manager.settings": MANAGERS_ONLY,
