@@ -179,3 +179,8 @@ def staff_required(role: str = "staff") -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def partial_request() -> bool:
+    """An HTMX request that swaps a fragment in (a boosted one wants the whole page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")

@@ -739,6 +739,8 @@ def _swaps(
             fault_code=unit.get("fault_code"),
             note="",
             refund_amount=item["line"]["line_total"] if money_back else None,
+            # Opened or faulty: waiting to go back to the maker (not from rng: the demo stays put).
+            unit_state=("faulty" if unit["id"] % 2 else "opened") if money_back else None,
             original_sale_line=item["line"]["id"] if money_back else None,
             created_at=at,
             local_date=day,

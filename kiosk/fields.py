@@ -8,7 +8,7 @@ from babel import support
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField
+from wtforms import EmailField, StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, Length
 
@@ -43,5 +43,16 @@ def email_field(label: str, required: str) -> EmailField:
             DataRequired(required),
             Email(_l("That is not an email address."), check_deliverability=False),
             Length(max=254, message=_l("An email is at most 254 characters.")),
+        ],
+    )
+
+
+def serial_field(label: str) -> StringField:
+    """A serial scanned or typed at a desk (the services normalise it)."""
+    return StringField(
+        label,
+        validators=[
+            DataRequired(_l("Scan or type the serial number under the box.")),
+            Length(max=80, message=_l("That is too long to be a serial.")),
         ],
     )

@@ -74,9 +74,86 @@ def public_url(endpoint: str, **values: object) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
+def case_label(case: str) -> str:
+    """What happened to a device, as the swap desk's buttons say it."""
+    from .swaps.forms import CASE_CHOICES
+
+    return next((str(c.label) for c in CASE_CHOICES if c.value == case), case)
+
+
 def outcome_label(outcome: str) -> str:
     return str(OUTCOME_LABELS.get(outcome, outcome))
 
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
+
+
+UNIT_STATE_LABELS = {
+    "sealed": _l("Sealed, back on the shelf"),
+    "opened": _l("Opened, back to the maker"),
+    "faulty": _l("Faulty, back to the maker"),
+}
+DEVICE_STATUS_LABELS = {
+    "in_stock": _l("in stock"),
+    "sold": _l("with the customer"),
+    "returned": _l("returned"),
+    "replaced_out": _l("swapped out"),
+    "in_transit": _l("in transit"),
+    "shipped": _l("shipped to the maker"),
+    "lost": _l("lost"),
+    "damaged": _l("damaged"),
+}
+COUNT_REASON_LABELS = {
+    "lost": _l("Lost"),
+    "damaged": _l("Damaged"),
+    "found_elsewhere": _l("Found elsewhere"),
+    "counted": _l("Counted"),
+    "unexpected": _l("Not expected here"),
+}
+
+
+MOVEMENT_STATUS_LABELS = {
+    "open": _l("Open"),
+    "shipped": _l("Shipped"),
+    "credited": _l("Credited"),
+    "draft": _l("Being packed"),
+    "in_transit": _l("On the way"),
+    "received": _l("Received"),
+    "cancelled": _l("Cancelled"),
+    "closed": _l("Closed"),
+}
+
+
+def movement_status_label(status: str) -> str:
+    """A shipment's, a transfer's or a count's status in the store's words."""
+    return str(MOVEMENT_STATUS_LABELS.get(status, status))
+
+
+TRANSFER_UNIT_LABELS = {
+    "draft": _l("In the box"),
+    "sent": _l("On the way"),
+    "received": _l("Received"),
+    "missing": _l("Missing on arrival"),
+    "extra": _l("Arrived, not sent with it"),
+    "cancelled": _l("Back on the shelf"),
+}
+
+
+def transfer_unit_label(state: str, transfer_status: str) -> str:
+    if state == "sent" and transfer_status == "in_transit":
+        return str(_l("Not scanned yet"))
+    return str(TRANSFER_UNIT_LABELS.get(state, state))
+
+
+def unit_state_label(state: str) -> str:
+    return str(UNIT_STATE_LABELS.get(state, state))
+
+
+def status_label(status: str) -> str:
+    """A unit's status in the store's words (every status there is, so no page breaks on one)."""
+    return str(DEVICE_STATUS_LABELS.get(status, status))
+
+
+def count_reason_label(reason: str) -> str:
+    return str(COUNT_REASON_LABELS.get(reason, reason))

@@ -445,3 +445,47 @@ def decide_swap(
         code="money_back",
         last_day=last,
     )
+
+
+# --- After the counter: back to the maker, transfers, stock counts --------------------------
+
+# Swapped out, or returned under money back and judged opened or faulty.
+WAITING_FOR_MAKER: tuple[str, ...] = ("replaced_out", "returned")
+MAKER_OVERDUE_DAYS = 14
+RETURNED_UNIT_STATES: tuple[str, ...] = ("sealed", "opened", "faulty")
+# A unit expected on the shelf and not found: what the manager says became of it.
+COUNT_REASONS: tuple[str, ...] = ("lost", "damaged", "found_elsewhere")
+
+
+def returned_unit_status(state: str) -> str:
+    """Where a money-back unit goes: a sealed box back on the shelf, anything else to the maker."""
+    if state not in RETURNED_UNIT_STATES:
+        raise ValueError(f"Unknown state of a returned unit: {state!r}.")
+    return "in_stock" if state == "sealed" else "returned"
+
+
+def days_waiting(since: date, today: date) -> int:
+    """Whole days a unit has waited to go back to the maker (0 on the day it came in)."""
+    return max(0, (today - since).days)
+
+
+def overdue_for_maker(since: date, today: date) -> bool:
+    """More than 14 days waiting: the manager should have it packed."""
+    return days_waiting(since, today) > MAKER_OVERDUE_DAYS
+
+
+def count_write_off_status(reason: str) -> str:
+    """The status a missing unit is left in: lost and damaged are written off, the rest stays."""
+    if reason not in COUNT_REASONS:
+        raise ValueError(f"Unknown reason for a missing unit: {reason!r}.")
+    return {"lost": "lost", "damaged": "damaged"}.get(reason, "in_stock")
+
+
+def compare_units(expected: Iterable[int], seen: Iterable[int]) -> tuple[list[int], list[int]]:
+    """(expected but not seen, seen but not expected), each sorted: a count's or a transfer's.
+
+    ``expected`` must be what is expected now, at the close, not at the start: a unit sold
+    while a count is open is no longer expected, so it is not missing.
+    """
+    expected_set, seen_set = set(expected), set(seen)
+    return sorted(expected_set - seen_set), sorted(seen_set - expected_set)

@@ -147,11 +147,19 @@ def init_app(app: Flask) -> None:
         role_label=formatting.role_label,
         staff_areas=navigation.areas_for,
         is_current_area=navigation.is_current,
+        unit_state_label=formatting.unit_state_label,
+        status_label=formatting.status_label,
+        count_reason_label=formatting.count_reason_label,
+        movement_status_label=formatting.movement_status_label,
+        transfer_unit_label=formatting.transfer_unit_label,
+        case_label=formatting.case_label,
     )
 
-    from . import account, auth, claim, counter, manager, swaps
+    from . import account, auth, claim, counter, counts, manager, returns, swaps, transfers
 
     for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, account.bp, manager.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (returns.bp, transfers.bp, counts.bp):
         app.register_blueprint(blueprint)
     app.before_request(refuse_nul_bytes)
     app.before_request(load_tablet)

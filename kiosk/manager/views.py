@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from .. import access, clock
 from ..csv_export import csv_response
 from ..models import Staff, Store
-from ..services import DomainError, reports
+from ..services import DomainError, reports, returns, sales_reports
 from ..services import staff as staff_service
 from . import bp
 from .forms import (
@@ -46,30 +46,76 @@ def _stores() -> tuple[list[Store], str]:
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
-def _day(raw: str | None, default: date) -> date:
+class RangeError(Exception):
+    """A day or range the manager typed that cannot be shown: the message goes at its field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _day(raw: str | None, default: date, field: str) -> date:
     if not raw:
         return default
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        abort(400, description=_("A day is written like 2026-11-25."))
+        raise RangeError(field, _("A day is written like 2026-11-25.")) from None
     if not EARLIEST_DAY <= day <= LATEST_DAY:
-        abort(400, description=_("Choose a day from 2000 to 2099."))
+        raise RangeError(field, _("Choose a day from 2000 to 2099."))
     return day
 
 
 def _period(stores: list[Store]) -> reports.Period:
     today = clock.today_in(stores[0].timezone)
     if request.args.get("from") or request.args.get("to"):
-        start = _day(request.args.get("from"), today)
-        end = _day(request.args.get("to"), start)
+        start = _day(request.args.get("from"), today, "from")
+        end = _day(request.args.get("to"), start, "to")
         if end < start:
-            abort(400, description=_("The range ends before it starts."))
+            raise RangeError("to", _("The range ends before it starts."))
         if (end - start).days >= reports.MAX_RANGE_DAYS:
-            abort(400, description=_("A range is at most a year."))
+            raise RangeError("to", _("A range is at most a year."))
         return reports.Period(start, end)
-    day = _day(request.args.get("day"), today)
+    day = _day(request.args.get("day"), today, "from")
     return reports.Period(day, day)
+
+
+def _period_or_400(stores: list[Store]) -> reports.Period:
+    """For a download: there is no form to show a message beside."""
+    try:
+        return _period(stores)
+    except RangeError as err:
+        abort(400, description=err.message)
+
+
+def _report(template: str, stores: list[Store], scope: str, build: Callable) -> tuple[str, int]:
+    """A report page; a range that cannot be shown gives the form again, the message at it."""
+    try:
+        period = _period(stores)
+    except RangeError as err:
+        today = clock.today_in(stores[0].timezone)
+        period, data, status = reports.Period(today, today), None, 422
+        range_error = {err.field: err.message}
+    else:
+        data, status, range_error = build(period), 200, {}
+    return (
+        render_template(
+            template,
+            period=period,
+            scope=scope,
+            stores=stores,
+            all_stores=_all_stores(),
+            range_error=range_error,
+            typed={
+                key: request.args.get(key) or request.args.get("day", "") for key in ("from", "to")
+            },
+            previous_day=period.start - timedelta(days=1),
+            next_day=period.end + timedelta(days=1),
+            nav_args=lambda **change: _nav_args(period, scope, **change),
+            **(data or {}),
+        ),
+        status,
+    )
 
 
 def _nav_args(period: reports.Period, scope: str, **change: object) -> dict:
@@ -85,19 +131,16 @@ def _nav_args(period: reports.Period, scope: str, **change: object) -> dict:
 @access.staff_required("manager")
 def replacements():
     stores, scope = _stores()
-    period = _period(stores)
-    report = reports.replacements(stores, period)
-    return render_template(
+    return _report(
         "manager/replacements.html",
-        report=report,
-        period=period,
-        scope=scope,
-        stores=stores,
-        all_stores=_all_stores(),
-        history=reports.outcome_history(stores, period.end),
-        previous_day=period.start - timedelta(days=1),
-        next_day=period.end + timedelta(days=1),
-        nav_args=lambda **change: _nav_args(period, scope, **change),
+        stores,
+        scope,
+        lambda period: {
+            "report": reports.replacements(stores, period),
+            "history": reports.outcome_history(stores, period.end),
+            # The manager's home: units that should have gone back to the maker by now.
+            "overdue": returns.overdue_count(stores),
+        },
     )
 
 
@@ -120,6 +163,7 @@ CSV_HEADER = (
     "staff",
     "customer",
     "refund_minor_units",
+    "returned_unit_state",
 )
 
 
@@ -128,7 +172,7 @@ CSV_HEADER = (
 def replacements_csv() -> Response:
     """Exactly the rows the page shows: UTF-8, a header row, ISO dates."""
     stores, _scope = _stores()
-    period = _period(stores)
+    period = _period_or_400(stores)
     rows = (
         (
             row.store,
@@ -143,6 +187,7 @@ def replacements_csv() -> Response:
             row.staff,
             row.customer,
             "" if row.refund is None else row.refund,
+            row.unit_state,
         )
         for row in reports.replacements(stores, period).rows
     )
@@ -154,19 +199,53 @@ def replacements_csv() -> Response:
 @access.staff_required("manager")
 def sales():
     stores, scope = _stores()
-    period = _period(stores)
-    return render_template(
+    return _report(
         "manager/sales.html",
-        summary=reports.sales_summary(stores, period),
-        period=period,
-        scope=scope,
-        stores=stores,
-        all_stores=_all_stores(),
-        currency=stores[0].currency,
-        previous_day=period.start - timedelta(days=1),
-        next_day=period.end + timedelta(days=1),
-        nav_args=lambda **change: _nav_args(period, scope, **change),
+        stores,
+        scope,
+        lambda period: {
+            "summary": reports.sales_summary(stores, period),
+            "days": sales_reports.daily_sales(stores, period),
+            "refused_swaps": sales_reports.swap_refusals(stores, period),
+            "currency": stores[0].currency,
+        },
     )
+
+
+SALES_CSV_HEADER = (
+    "date",
+    "sales",
+    "revenue_minor_units",
+    "refunds_minor_units",
+    "net_minor_units",
+    "refusals_under_age",
+    "refusals_no_id",
+    "currency",
+)
+
+
+@bp.get("/sales.csv")
+@access.staff_required("manager")
+def sales_csv() -> Response:
+    """The per-day table of the sales page, one row per store-local day."""
+    stores, _scope = _stores()
+    period = _period_or_400(stores)
+    currency = stores[0].currency
+    rows = (
+        (
+            day.day.isoformat(),
+            day.sales,
+            day.revenue,
+            day.refunds,
+            day.net,
+            day.under_age,
+            day.no_id,
+            currency,
+        )
+        for day in sales_reports.daily_sales(stores, period)
+    )
+    name = f"sales-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return csv_response(SALES_CSV_HEADER, rows, name)
 
 
 @bp.get("/signals")

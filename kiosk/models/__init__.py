@@ -4,6 +4,15 @@ from .audit import AuditEvent, RateLimitHit
 from .base import BaseModel, UTCDateTimeField
 from .customers import Customer, Registration, Voucher
 from .devices import DEVICE_EVENTS, DEVICE_STATUSES, Device, DeviceEvent
+from .movements import (
+    Shipment,
+    ShipmentUnit,
+    StockCount,
+    StockCountUnit,
+    Transfer,
+    TransferLine,
+    TransferUnit,
+)
 from .sales import AgeCheck, Cart, CartLine, Claim, ClaimToken, Sale, SaleLine
 from .sessions import WebSession
 from .store import (
@@ -44,6 +53,13 @@ MODELS = [
     Claim,
     Swap,
     SwapRefusal,
+    Shipment,
+    ShipmentUnit,
+    Transfer,
+    TransferUnit,
+    TransferLine,
+    StockCount,
+    StockCountUnit,
     AuditEvent,
     RateLimitHit,
     WebSession,

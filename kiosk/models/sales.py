@@ -111,8 +111,9 @@ class SaleLine(BaseModel):
         constraints=[Check("kind IN ('item', 'discount', 'voucher')")],
     )
     product = ForeignKeyField(Product, null=True, on_delete="RESTRICT")
-    # A serial is sold once, ever: the database refuses a second line for it.
-    device = ForeignKeyField(Device, null=True, unique=True, on_delete="RESTRICT")
+    # A unit is sold again only after it came back sealed (money back, then restocked); the
+    # sale's conditional update of the unit from in_stock to sold keeps two sales apart.
+    device = ForeignKeyField(Device, null=True, on_delete="RESTRICT")
     # A voucher is redeemed once, ever.
     voucher = ForeignKeyField(Voucher, null=True, unique=True, on_delete="SET NULL")
     description = CharField(max_length=160)

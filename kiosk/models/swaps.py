@@ -29,9 +29,10 @@ class Swap(BaseModel):
     store = ForeignKeyField(Store, on_delete="RESTRICT")
     staff = ForeignKeyField(Staff, on_delete="RESTRICT")
     registration = ForeignKeyField(Registration, backref="swaps", on_delete="RESTRICT")
-    # A unit leaves through one swap or one return, never two.
-    old_device = ForeignKeyField(Device, unique=True, on_delete="RESTRICT")
-    new_device = ForeignKeyField(Device, null=True, unique=True, on_delete="RESTRICT")
+    # A unit leaves a chain through one swap or one return, and joins a chain once (the
+    # indexes below); a sealed return sold again may later leave its new chain too.
+    old_device = ForeignKeyField(Device, on_delete="RESTRICT", index=False)
+    new_device = ForeignKeyField(Device, null=True, on_delete="RESTRICT", index=False)
     swap_case = CharField(max_length=32, constraints=[Check(SWAP_CASE_CHECK)])
     outcome = CharField(
         max_length=16, constraints=[Check("outcome IN ('warranty', 'accident', 'money_back')")]
@@ -39,12 +40,23 @@ class Swap(BaseModel):
     fault_code = CharField(max_length=32, null=True)
     note = CharField(max_length=500, default="")
     refund_amount = IntegerField(null=True)
+    # A money-back unit as the desk found it: sealed goes back on the shelf, opened or faulty
+    # waits to go back to the maker. None for a replacement.
+    unit_state = CharField(
+        max_length=16,
+        null=True,
+        constraints=[Check("unit_state IN ('sealed', 'opened', 'faulty')")],
+    )
     original_sale_line = ForeignKeyField(SaleLine, null=True, on_delete="SET NULL")
     created_at = UTCDateTimeField()
     local_date = DateField()
 
     class Meta:
-        indexes = ((("store", "local_date"), False),)
+        indexes = (
+            (("store", "local_date"), False),
+            (("old_device", "registration"), True),
+            (("new_device", "registration"), True),
+        )
         constraints = [
             Check("(outcome = 'money_back') = (new_device_id IS NULL)"),
         ]

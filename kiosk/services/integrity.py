@@ -65,38 +65,42 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "sold_unit_sold_once",
-        "A unit that left the stock (sold, replaced out or returned) left it exactly once: "
-        "by one sale line or as one replacement; or it was never ours to sell (bought "
-        "elsewhere and registered at the desk) and left by neither.",
-        """SELECT d.id AS device_id, d.serial, d.status, COUNT(DISTINCT l.id) AS sale_lines,
-                  COUNT(DISTINCT n.id) AS replacements
-           FROM device d
-           LEFT JOIN sale_line l ON l.device_id = d.id
-           LEFT JOIN swap n ON n.new_device_id = d.id
-           LEFT JOIN registration r ON r.id = d.registration_id
-           WHERE d.status IN ('sold', 'replaced_out', 'returned')
-           GROUP BY d.id, d.serial, d.status, r.source
-           HAVING COUNT(DISTINCT l.id) + COUNT(DISTINCT n.id) <> 1
-              AND NOT (COUNT(DISTINCT l.id) + COUNT(DISTINCT n.id) = 0
-                       AND COALESCE(r.source, '') = 'staff_entered')
-           ORDER BY d.id""",
+        "A unit leaves our stock (by a sale line, or as a replacement) once more than it came "
+        "back sealed under money back while a customer or the maker's return has it (sold, "
+        "replaced out, returned), and exactly as often as it came back while it is in stock or "
+        "on the road. A unit bought elsewhere and registered at the desk never left our stock.",
+        """SELECT device_id, serial, status, sale_lines, replacements, sealed_returns
+           FROM (SELECT d.id AS device_id, d.serial, d.status, r.source,
+                        (SELECT COUNT(*) FROM sale_line l WHERE l.device_id = d.id) AS sale_lines,
+                        (SELECT COUNT(*) FROM swap n WHERE n.new_device_id = d.id) AS replacements,
+                        (SELECT COUNT(*) FROM swap b
+                         WHERE b.old_device_id = d.id AND b.unit_state = 'sealed') AS sealed_returns
+                 FROM device d LEFT JOIN registration r ON r.id = d.registration_id) u
+           WHERE (status IN ('in_stock', 'in_transit')
+                  AND sale_lines + replacements - sealed_returns <> 0)
+              OR (status IN ('sold', 'replaced_out', 'returned')
+                  AND sale_lines + replacements - sealed_returns <> 1
+                  AND NOT (sale_lines + replacements = 0
+                           AND COALESCE(source, '') = 'staff_entered'))
+              OR (status IN ('shipped', 'lost', 'damaged')
+                  AND sale_lines + replacements - sealed_returns NOT IN (0, 1))
+           ORDER BY device_id""",
     ),
     Invariant(
         "unit_status_matches_history",
-        "A unit's status agrees with its sale lines and swaps: in stock means never sold nor "
-        "swapped, sold means not swapped out, replaced out and returned mean swapped out so.",
-        """SELECT d.id AS device_id, d.serial, d.status, o.outcome AS swapped_out_as,
-                  COUNT(DISTINCT l.id) AS sale_lines, COUNT(DISTINCT n.id) AS replacements
+        "A unit's status agrees with the last swap that took it back: in stock, on the road or "
+        "sold again only after a sealed money back; replaced out only after a warranty or "
+        "accident swap; returned only after an opened or faulty money back.",
+        """SELECT d.id AS device_id, d.serial, d.status, o.outcome AS last_taken_back_as,
+                  o.unit_state
            FROM device d
-           LEFT JOIN swap o ON o.old_device_id = d.id
-           LEFT JOIN sale_line l ON l.device_id = d.id
-           LEFT JOIN swap n ON n.new_device_id = d.id
-           GROUP BY d.id, d.serial, d.status, o.id, o.outcome
-           HAVING (d.status = 'in_stock'
-                   AND (o.id IS NOT NULL OR COUNT(DISTINCT l.id) + COUNT(DISTINCT n.id) > 0))
-               OR (d.status = 'sold' AND o.id IS NOT NULL)
-               OR (d.status = 'replaced_out' AND (o.id IS NULL OR o.outcome = 'money_back'))
-               OR (d.status = 'returned' AND (o.id IS NULL OR o.outcome <> 'money_back'))
+           LEFT JOIN swap o
+             ON o.id = (SELECT MAX(x.id) FROM swap x WHERE x.old_device_id = d.id)
+           WHERE (d.status IN ('in_stock', 'in_transit', 'sold') AND o.id IS NOT NULL
+                  AND NOT (o.outcome = 'money_back' AND o.unit_state = 'sealed'))
+              OR (d.status = 'replaced_out' AND (o.id IS NULL OR o.outcome = 'money_back'))
+              OR (d.status = 'returned'
+                  AND (o.id IS NULL OR o.outcome <> 'money_back' OR o.unit_state = 'sealed'))
            ORDER BY d.id""",
     ),
     Invariant(

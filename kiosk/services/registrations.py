@@ -103,7 +103,11 @@ def register_device(
     with write_transaction():
         device = Device.get_or_none(Device.serial == serial)
         sold = (
-            Sale.select(Sale.local_date).join(SaleLine).where(SaleLine.device == device).first()
+            Sale.select(Sale.local_date)
+            .join(SaleLine)
+            .where(SaleLine.device == device)
+            .order_by(Sale.id.desc())  # a sealed return may have been sold again since
+            .first()
             if device
             else None
         )

@@ -48,6 +48,7 @@ class Period:
 
 @dataclass(frozen=True)
 class ReplacementRow:
+    swap_id: int
     store: str
     local_date: date
     local_time: str
@@ -60,6 +61,7 @@ class ReplacementRow:
     staff: str
     customer: str
     refund: int | None
+    unit_state: str  # a money-back unit: sealed, opened or faulty
 
 
 @dataclass
@@ -76,8 +78,10 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
     new = Device.alias("new")
     query = (
         Swap.select(
+            Swap.id,
             Swap.created_at,
             Swap.local_date,
+            Swap.unit_state,
             Swap.outcome,
             Swap.swap_case,
             Swap.fault_code,
@@ -110,6 +114,7 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
     for row in query:
         store = by_id[row["store"]]
         item = ReplacementRow(
+            swap_id=row["id"],
             store=store.name,
             local_date=row["local_date"],
             local_time=clock.local_now(store.timezone, row["created_at"]).strftime("%H:%M"),
@@ -122,6 +127,7 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
             staff=row["staff_name"],
             customer=policy.mask_email(row["customer_email"]) if row["customer_email"] else "",
             refund=row["refund_amount"],
+            unit_state=row["unit_state"] or "",
         )
         report.rows.append(item)
         report.by_outcome[item.outcome] += 1
@@ -159,6 +165,13 @@ class SalesSummary:
     vat_by_rate: dict[int, int]
     by_kind: dict[str, int]
     refusals: Counter[str]
+    refund_count: int = 0  # money-back returns in the period
+    refund_total: int = 0
+
+    @property
+    def net(self) -> int:
+        """Revenue less the money given back in the same period."""
+        return self.revenue - self.refund_total
 
 
 def sales_summary(stores: list[Store], period: Period) -> SalesSummary:
@@ -201,12 +214,24 @@ def sales_summary(stores: list[Store], period: Period) -> SalesSummary:
             .tuples()
         )
     )
+    refund_count, refund_total = (
+        Swap.select(fn.COUNT(Swap.id), fn.COALESCE(fn.SUM(Swap.refund_amount), 0))
+        .where(
+            Swap.store.in_(ids)
+            & Swap.local_date.between(period.start, period.end)
+            & (Swap.outcome == "money_back")
+        )
+        .tuples()
+        .get()
+    )
     return SalesSummary(
         count=count,
         revenue=int(revenue),
         vat_by_rate=dict(sorted(vat_by_rate.items())),
         by_kind=by_kind,
         refusals=refusals,
+        refund_count=refund_count,
+        refund_total=int(refund_total),
     )
 
 
@@ -261,4 +286,53 @@ def signals(stores: list[Store], last_day: date, days: int = 30) -> dict:
         rate = 100 * swaps / sales if sales else float(swaps * 100)
         if swaps >= 5 and store_rate and rate >= 2 * store_rate:
             flagged.append(StaffSignal(names[staff_id], swaps, sales, rate, store_rate))
-    return {"repeat_chains": repeat, "staff": flagged, "store_rate": store_rate}
+    return {"repeat_chains": _chains(repeat), "staff": flagged, "store_rate": store_rate}
+
+
+@dataclass(frozen=True)
+class RepeatChain:
+    """A registration chain swapped more than once: what a manager needs to look it up."""
+
+    registration_id: int
+    swaps: int
+    serials: list[str]  # every unit of the chain, oldest first
+    model: str
+    customer: str  # masked
+    device_id: int  # the unit the customer holds now (or the newest), for the device file
+
+
+def _chains(repeat: list[tuple[int, int]]) -> list[RepeatChain]:
+    if not repeat:
+        return []
+    ids = [registration_id for registration_id, _n in repeat]
+    units: dict[int, list[Device]] = defaultdict(list)
+    for unit in (
+        Device.select(Device, Product)
+        .join(Product)
+        .where(Device.registration.in_(ids))
+        .order_by(Device.first_registered_at, Device.id)
+    ):
+        units[unit.registration_id].append(unit)
+    emails = dict(
+        Registration.select(Registration.id, Customer.email)
+        .join(Customer, JOIN.LEFT_OUTER)
+        .where(Registration.id.in_(ids))
+        .tuples()
+    )
+    chains = []
+    for registration_id, n in repeat:
+        chain = units.get(registration_id, [])
+        if not chain:
+            continue  # every unit of it was registered anew since (a sealed return resold)
+        email = emails.get(registration_id)
+        chains.append(
+            RepeatChain(
+                registration_id=registration_id,
+                swaps=n,
+                serials=[unit.serial for unit in chain],
+                model=chain[-1].product.name,
+                customer=policy.mask_email(email) if email else "",
+                device_id=chain[-1].id,
+            )
+        )
+    return chains

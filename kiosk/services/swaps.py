@@ -13,6 +13,7 @@ from ..db import is_postgres, write_transaction
 from ..models import (
     Customer,
     Device,
+    Market,
     ModelSuccessor,
     Product,
     Registration,
@@ -122,21 +123,29 @@ def load(device_id: int) -> DeviceFile:
                 .where((Registration.customer == owner) & (Swap.outcome == "money_back"))
                 .count()
             )
-    sold = (
-        Sale.select(Sale.local_date)
-        .join(SaleLine)
-        .where(SaleLine.device.in_([unit.id for unit in history]))
-        .order_by(Sale.id)
-        .first()
-    )
+    sold = _chain_sale(history).first()
     return DeviceFile(
         device=device,
         registration=registration,
         owner=owner,
-        sold_on=sold.local_date if sold else None,
+        sold_on=sold.sale.local_date if sold else None,
         history=history,
         swaps=swaps,
         money_back_returns=returns,
+    )
+
+
+def _chain_sale(history: list[Device]):  # noqa: ANN202 - a Peewee query
+    """Our latest sale of the unit the customer bought (the chain's first unit).
+
+    The latest: a sealed return is restocked and may be sold again. Not the replacements':
+    a replacement taken from the shelf may have been sold to someone else before.
+    """
+    return (
+        SaleLine.select(SaleLine, Sale)
+        .join(Sale)
+        .where(SaleLine.device == history[0].id)
+        .order_by(SaleLine.id.desc())
     )
 
 
@@ -322,8 +331,18 @@ def replace(
         raise DomainError(_("This device was just swapped on another tablet.")) from err
 
 
-def money_back(store: Store, member: Staff, device_id: int, *, note: str = "") -> Swap:
-    """Refund the unit's sale price; the unit returns to this store and the chain ends."""
+def money_back(
+    store: Store, member: Staff, device_id: int, *, unit_state: str, note: str = ""
+) -> Swap:
+    """Refund the unit's sale price; the unit returns to this store and the chain ends.
+
+    A sealed unit goes straight back on the shelf (sellable again); an opened or faulty one
+    waits to go back to the maker.
+    """
+    if unit_state not in policy.RETURNED_UNIT_STATES:
+        raise DomainError(
+            _("Say whether the box is sealed, opened or faulty."), field="unit_state", status=422
+        )
     today = clock.today_in(store.timezone)
     try:
         with write_transaction():
@@ -334,12 +353,7 @@ def money_back(store: Store, member: Staff, device_id: int, *, note: str = "") -
                 raise DomainError(decision.reason, field="case", status=409)
             reg = file.registration
             assert reg is not None
-            original = (
-                SaleLine.select()
-                .where(SaleLine.device.in_([unit.id for unit in file.history]))
-                .order_by(SaleLine.id)
-                .first()
-            )
+            original = _chain_sale(file.history).first()
             if original is None:
                 raise DomainError(
                     _("This device was not sold by us, so there is no sale to refund."),
@@ -370,6 +384,7 @@ def money_back(store: Store, member: Staff, device_id: int, *, note: str = "") -
                 outcome="money_back",
                 note=note,
                 refund_amount=original.line_total,
+                unit_state=unit_state,
                 original_sale_line=original,
                 created_at=clock.now_utc(),
                 local_date=today,
@@ -377,6 +392,16 @@ def money_back(store: Store, member: Staff, device_id: int, *, note: str = "") -
             unit_life.record(
                 [old.id], "returned", store=store, staff=member, status="returned", subject=swap
             )
+            if policy.returned_unit_status(unit_state) == "in_stock":
+                Device.update(status="in_stock").where(Device.id == old.id).execute()
+                unit_life.record(
+                    [old.id],
+                    "restocked",
+                    store=store,
+                    staff=member,
+                    status="in_stock",
+                    subject=swap,
+                )
             audit.record(
                 "swap.money_back",
                 store=store,
@@ -384,16 +409,21 @@ def money_back(store: Store, member: Staff, device_id: int, *, note: str = "") -
                 subject=swap,
                 refund=original.line_total,
                 device=old.id,
+                unit_state=unit_state,
             )
             return swap
     except IntegrityError as err:
         raise DomainError(_("This device was just returned on another tablet.")) from err
 
 
-def swap_for_receipt(swap_id: int, store: Store) -> Swap | None:
+def swap_for_receipt(swap_id: int, store: Store | None) -> Swap | None:
+    """One swap with what its receipt shows; ``store`` None: any store's (an admin's)."""
     NewDevice = Device.alias()
-    return (
-        Swap.select(Swap, Device, Product, NewDevice, Staff, Registration)
+    query = (
+        Swap.select(Swap, Store, Market, Device, Product, NewDevice, Staff, Registration)
+        .join(Store)
+        .join(Market)
+        .switch(Swap)
         .join(Device, on=(Swap.old_device == Device.id))
         .join(Product)
         .switch(Swap)
@@ -402,6 +432,8 @@ def swap_for_receipt(swap_id: int, store: Store) -> Swap | None:
         .join(Staff)
         .switch(Swap)
         .join(Registration)
-        .where((Swap.id == swap_id) & (Swap.store == store))
-        .first()
+        .where(Swap.id == swap_id)
     )
+    if store is not None:
+        query = query.where(Swap.store == store)
+    return query.first()

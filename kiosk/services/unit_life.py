@@ -11,8 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from .. import clock
-from ..models import Device, DeviceEvent, Staff, Store
+from ..models import Device, DeviceEvent, Product, Staff, Store
+from . import DomainError
 
 
 def record(
@@ -57,3 +60,16 @@ def life_of(device: Device | int) -> list[DeviceEvent]:
         .where(DeviceEvent.device == device)
         .order_by(DeviceEvent.created_at, DeviceEvent.id)
     )
+
+
+def scanned_unit(raw_serial: str, *, field: str = "serial") -> Device:
+    """The unit a desk scanned (any store's), with its model; a DomainError at ``field``."""
+    from .swaps import typed_serial  # swaps imports this module: import at call time
+
+    serial = typed_serial(raw_serial, field=field)
+    device = Device.select(Device, Product).join(Product).where(Device.serial == serial).first()
+    if device is None:
+        raise DomainError(
+            _("No device with serial %(serial)s.", serial=serial), field=field, status=404
+        )
+    return device

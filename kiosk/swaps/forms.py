@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -47,6 +47,18 @@ class ReplaceForm(Form):
     note = TextAreaField(
         _l("Note for the maker"),
         validators=[Optional(), Length(max=500, message=_l("A note is at most 500 characters."))],
+    )
+
+
+class MoneyBackForm(Form):
+    unit_state = RadioField(
+        _l("The returned unit"),
+        choices=[
+            SelectChoice("sealed", _l("Sealed: back on the shelf")),
+            SelectChoice("opened", _l("Opened: goes back to the maker")),
+            SelectChoice("faulty", _l("Faulty: goes back to the maker")),
+        ],
+        validators=[DataRequired(_l("Say whether the box is sealed, opened or faulty."))],
     )
 
 

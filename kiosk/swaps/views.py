@@ -10,7 +10,7 @@ from ..models import Device, Product
 from ..services import DomainError, registrations
 from ..services import swaps as swap_desk
 from . import bp
-from .forms import CASE_CHOICES, FindForm, RegisterForm, ReplaceForm
+from .forms import CASE_CHOICES, FindForm, MoneyBackForm, RegisterForm, ReplaceForm
 
 
 def _is_htmx() -> bool:
@@ -78,6 +78,7 @@ def assess(device_id: int):
         case=case,
         decision=decision,
         replace_form=ReplaceForm(formdata=None),
+        money_back_form=MoneyBackForm(formdata=None),
     )
 
 
@@ -124,23 +125,37 @@ def replace(device_id: int):
 @access.staff_required()
 def money_back(device_id: int):
     _file_or_404(device_id)
-    try:
-        swap = swap_desk.money_back(g.store, access.current_staff(), device_id)
-    except DomainError as err:
-        file = swap_desk.load(device_id)
-        decision = swap_desk.decide(file, "money_back", clock.today_in(g.store.timezone))
-        return (
-            render_template(
-                "swaps/_decision.html",
-                file=file,
-                case="money_back",
-                decision=decision,
-                error_message=err.message,
-                replace_form=ReplaceForm(formdata=None),
-            ),
-            err.status,
-        )
-    return access.hx_aware_redirect(url_for("swaps.receipt", swap_id=swap.id))
+    form = MoneyBackForm()
+    error_message = None
+    if form.validate():
+        try:
+            swap = swap_desk.money_back(
+                g.store, access.current_staff(), device_id, unit_state=form.unit_state.data
+            )
+        except DomainError as err:
+            if err.field == "unit_state":
+                form.unit_state.errors = [err.message]
+            else:
+                error_message = err.message
+            status = err.status
+        else:
+            return access.hx_aware_redirect(url_for("swaps.receipt", swap_id=swap.id))
+    else:
+        status = 422
+    file = swap_desk.load(device_id)
+    decision = swap_desk.decide(file, "money_back", clock.today_in(g.store.timezone))
+    return (
+        render_template(
+            "swaps/_decision.html",
+            file=file,
+            case="money_back",
+            decision=decision,
+            error_message=error_message,
+            replace_form=ReplaceForm(formdata=None),
+            money_back_form=form,
+        ),
+        status,
+    )
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -184,7 +199,9 @@ def register():
 @bp.get("/<int:swap_id>/receipt")
 @access.staff_required()
 def receipt(swap_id: int):
-    swap = swap_desk.swap_for_receipt(swap_id, g.store)
+    # An admin reprints any store's receipt from the reports; staff only their own store's.
+    member = access.current_staff()
+    swap = swap_desk.swap_for_receipt(swap_id, None if member.role == "admin" else g.store)
     if swap is None:
         abort(404)
-    return render_template("swaps/receipt.html", swap=swap, store=g.store)
+    return render_template("swaps/receipt.html", swap=swap, store=swap.store)

@@ -119,9 +119,14 @@ class Console:
         self.errors: list[str] = []
         self.server_errors: list[str] = []
         self.allowed_statuses: set[int] = set()
+        self.expected: list[re.Pattern[str]] = []
 
     def allow(self, *statuses: int) -> None:
         self.allowed_statuses.update(statuses)
+
+    def expect(self, pattern: re.Pattern[str]) -> None:
+        """Messages a test provokes on purpose, whenever they arrive (even at teardown)."""
+        self.expected.append(pattern)
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -139,6 +144,7 @@ class Console:
             text
             for text in self.errors
             if not ((m := _FAILED_LOAD.search(text)) and int(m.group(1)) in self.allowed_statuses)
+            and not any(pattern.search(text) for pattern in self.expected)
         ]
 
 

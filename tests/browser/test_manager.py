@@ -30,6 +30,7 @@ pytestmark = pytest.mark.browser
 
 # 15:30 in London (BST), a moment of opening hours in both demo stores.
 NOW = datetime(2026, 6, 4, 14, 30, tzinfo=UTC)
+UNIT_STATES = {"opened": "Opened, back to the maker", "faulty": "Faulty, back to the maker"}
 OUTCOMES = {
     "warranty": "Warranty replacement",
     "accident": "Accident replacement",
@@ -99,12 +100,14 @@ def _table_matches_database(page: Page, store: Store, day: date) -> int:
         old, new = _serial(swap.old_device_id), _serial(swap.new_device_id)
         assert cells == [
             _local_time(swap, store),
-            OUTCOMES[swap.outcome],
+            OUTCOMES[swap.outcome]
+            + (f"\n{UNIT_STATES[swap.unit_state]}" if swap.unit_state else ""),
             swap.fault_code or "",
             Device.get_by_id(swap.old_device_id).product.name,
             f"{old} → {new}" if new else old,
             Staff.get_by_id(swap.staff_id).display_name,
             policy.mask_email(_owner_email(swap)),
+            str(swap.id),  # the link to its swap receipt
         ]
     return len(swaps)
 

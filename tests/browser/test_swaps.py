@@ -266,6 +266,7 @@ def test_money_back_refunds_the_sale_line_and_ends_the_chain(
         f"Money back is possible: the last day for a return is {last_day.isoformat()}.",
     )
     expect(decision.get_by_label("Serial of the new unit from the shelf")).to_have_count(0)
+    decision.get_by_label("Opened: goes back to the maker").check()
     decision.get_by_role("button", name="Confirm money back").click()
 
     swap = desk.receipt()

@@ -32,7 +32,7 @@ def world(app: Flask, shop) -> SimpleNamespace:  # noqa: ANN001
     model = make.product("device")
     pack = make.product("consumable", price=6500)
     make.stock(store, pack, quantity=20)
-    units = [make.device(store, model) for _ in range(5)]
+    units = [make.device(store, model) for _ in range(6)]
     with app.test_request_context():
         swapped = sell(store, erik, serial=units[0].serial, pack=pack)
         [chain] = claiming.link_sale(swapped, make.customer(), erik)
@@ -48,7 +48,12 @@ def world(app: Flask, shop) -> SimpleNamespace:  # noqa: ANN001
         anonymous = sell(store, shop.sara, serial=units[2].serial)
         refunded = sell(store, erik, serial=units[3].serial)
         [refunded_chain] = claiming.link_sale(refunded, make.customer(), erik)
-        swaps.money_back(store, erik, units[3].id)
+        swaps.money_back(store, erik, units[3].id, unit_state="opened")
+        # Back sealed, on the shelf again, and sold to someone else.
+        once = sell(store, erik, serial=units[5].serial)
+        claiming.link_sale(once, make.customer(), erik)
+        swaps.money_back(store, erik, units[5].id, unit_state="sealed")
+        sell(store, shop.sara, serial=units[5].serial)
         # Bought in another shop: registered at the desk, no sale of ours behind it.
         registrations.register_device(
             store,
@@ -144,6 +149,10 @@ BREAKS: dict[str, Break] = {
         lambda w: w.units[1],
     ),
     "unit_status_matches_history": Break(
+        lambda w: _set_status(w, f"{w.units[5]}", "returned"),
+        lambda w: w.units[5],
+    ),
+    "sold_unit_sold_once: back in stock without coming back": Break(
         lambda w: _set_status(w, f"{w.units[2]}", "in_stock"),
         lambda w: w.units[2],
     ),

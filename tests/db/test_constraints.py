@@ -48,14 +48,30 @@ def shop(app: Flask):
     return store, make.staff(store), make.product("device")
 
 
-def test_database_refuses_to_sell_one_serial_twice(shop) -> None:
+def test_database_refuses_a_unit_leaving_one_chain_twice(shop) -> None:
+    # A unit is sold again only after a sealed return (the sale's conditional update keeps
+    # two sales apart, raced in test_races); what stays once-only is leaving a chain.
     store, seller, model = shop
-    unit = make.device(store, model)
-    _line(_sale(store, seller, "first"), unit)
-    second = _sale(store, seller, "second")
+    old, new, spare = (make.device(store, model) for _ in range(3))
+    reg = make.registration(store, make.customer(), old)
+
+    def swap(replacement: Device) -> Swap:
+        return Swap.create(
+            store=store,
+            staff=seller,
+            registration=reg,
+            old_device=old,
+            new_device=replacement,
+            swap_case="defect",
+            outcome="warranty",
+            created_at=clock.now_utc(),
+            local_date=clock.today_in(store.timezone),
+        )
+
+    swap(new)
     with pytest.raises(IntegrityError), db.atomic():
-        _line(second, unit)
-    assert SaleLine.select().where(SaleLine.device == unit).count() == 1
+        swap(spare)
+    assert Swap.select().where(Swap.old_device == old).count() == 1
 
 
 def test_database_refuses_two_devices_with_one_serial(shop) -> None:

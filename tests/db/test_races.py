@@ -194,3 +194,61 @@ def test_two_accident_claims_on_one_chain_make_one_swap(app: Flask, world) -> No
         assert sum(not isinstance(r, DomainError) for r in results) == 1, (trial, results)
         assert Swap.select().where(Swap.old_device == old).count() == 1
     assert Swap.select().where(Swap.outcome == "accident").count() == TRIALS
+
+
+def test_two_tablets_packing_one_unit_put_it_in_one_shipment(app: Flask, world) -> None:
+    from kiosk.models import Shipment, ShipmentUnit
+    from kiosk.services import returns
+
+    shop, model = world
+    for trial in range(TRIALS):
+        unit = make.device(shop.store, model, status="replaced_out", fault_code="LED")
+        boxes = [
+            returns.open_shipment(shop.store, who, f"RMA-{trial}-{who.id}")
+            for who in (shop.erik, shop.sara)
+        ]
+        results = race(
+            app,
+            *[
+                lambda box=box, who=who, unit=unit: returns.pack(
+                    shop.store, who, box.id, unit.serial
+                )
+                for box, who in zip(boxes, (shop.erik, shop.sara), strict=True)
+            ],
+        )
+        errors = [r for r in results if isinstance(r, DomainError)]
+        assert len(errors) == 1 and errors[0].field == "serial", (trial, results)
+        assert ShipmentUnit.select().where(ShipmentUnit.device == unit).count() == 1
+    assert ShipmentUnit.select().count() == TRIALS
+    assert Shipment.select().count() == 2 * TRIALS
+
+
+def test_two_tablets_sending_one_unit_send_it_in_one_transfer(app: Flask, world) -> None:
+    from kiosk.models import DeviceEvent, Transfer, TransferUnit
+    from kiosk.services import transfers
+
+    shop, model = world
+    elsewhere = make.store(name="Elsewhere")
+    for trial in range(TRIALS):
+        unit = make.device(shop.store, model)
+        boxes = [transfers.start(shop.store, who, elsewhere.id) for who in (shop.erik, shop.sara)]
+        for box, who in zip(boxes, (shop.erik, shop.sara), strict=True):
+            transfers.add_unit(shop.store, who, box.id, unit.serial)
+        results = race(
+            app,
+            *[
+                lambda box=box, who=who: transfers.send(shop.store, who, box.id)
+                for box, who in zip(boxes, (shop.erik, shop.sara), strict=True)
+            ],
+        )
+        errors = [r for r in results if isinstance(r, DomainError)]
+        assert len(errors) == 1, (trial, results)
+        assert (
+            TransferUnit.select()
+            .where((TransferUnit.device == unit) & (TransferUnit.state == "sent"))
+            .count()
+            == 1
+        )
+        assert Device.get_by_id(unit.id).status == "in_transit"
+    assert Transfer.select().where(Transfer.status == "in_transit").count() == TRIALS
+    assert DeviceEvent.select().where(DeviceEvent.event == "transfer_sent").count() == TRIALS

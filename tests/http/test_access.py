@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kiosk import clock
-from kiosk.models import Sale, Swap
+from kiosk.models import Sale, Shipment, StockCount, Swap, Transfer
 from tests import factories as make
 from tests.conftest import AuthActions, csrf_from
 
@@ -64,6 +64,7 @@ EXPECTED: dict[str, dict[str, int] | None] = {
     "manager.replacements": MANAGERS_ONLY,
     "manager.replacements_csv": MANAGERS_ONLY,
     "manager.sales": MANAGERS_ONLY,
+    "manager.sales_csv": MANAGERS_ONLY,
     "manager.signals": MANAGERS_ONLY,
     "manager.staff": MANAGERS_ONLY,
     "manager.settings": MANAGERS_ONLY,
@@ -72,6 +73,30 @@ EXPECTED: dict[str, dict[str, int] | None] = {
     "manager.set_password": None,
     "manager.reset_pin": None,
     "manager.change_role": None,
+    "returns.index": STAFF_ONLY,
+    "returns.open_shipment": None,
+    "returns.shipment": STAFF_ONLY,
+    "returns.pack": None,
+    "returns.unpack": None,
+    "returns.ship": None,
+    "returns.credit": None,
+    "returns.packing_list": STAFF_ONLY,
+    "returns.packing_list_csv": STAFF_ONLY,
+    "transfers.index": STAFF_ONLY,
+    "transfers.start": None,
+    "transfers.transfer": STAFF_ONLY,
+    "transfers.add_unit": None,
+    "transfers.receive_unit": None,
+    "transfers.remove_unit": None,
+    "transfers.add_items": None,
+    "transfers.send": None,
+    "transfers.finish": None,
+    "transfers.cancel": None,
+    "counts.index": STAFF_ONLY,
+    "counts.start": None,
+    "counts.count": STAFF_ONLY,
+    "counts.scan": None,
+    "counts.close": None,
     "claim.enter_code": EVERYONE_200,
     "claim.open_token": row(404, 404, 404, 404, 404),  # an unknown token
     "claim.confirm": None,
@@ -121,6 +146,7 @@ def world(app: Flask, shop):  # noqa: ANN201
         created_at=clock.now_utc(),
         local_date=date.today(),
     )
+    now = clock.now_utc()
     values = {
         "product_id": model.id,
         "sale_id": sale.id,
@@ -129,6 +155,13 @@ def world(app: Flask, shop):  # noqa: ANN201
         "staff_id": shop.erik.id,
         "line_id": 1,
         "token": "forged.token.value",
+        "shipment_id": Shipment.create(
+            store=shop.store, rma_reference="RMA-1", created_by=shop.erik, created_at=now
+        ).id,
+        "transfer_id": Transfer.create(
+            from_store=shop.store, to_store=make.store(), created_by=shop.erik, created_at=now
+        ).id,
+        "count_id": StockCount.create(store=shop.store, started_by=shop.erik, started_at=now).id,
     }
     return values
 

@@ -141,12 +141,25 @@ def test_csv_has_a_header_and_exactly_the_rows_shown(client: FlaskClient, auth, 
     assert sorted(r["old_serial"] for r in rows) == sorted(s.old_device.serial for s in in_db)
 
 
-def test_bad_days_get_a_clear_400(client: FlaskClient, auth, shop) -> None:
+def test_bad_days_get_the_form_again_with_the_message_at_the_field(
+    client: FlaskClient, auth, shop
+) -> None:
+    """Seen: a backwards range answered a bare 400 page that lost the chosen dates."""
     auth.sign_in("maja")
     bad = client.get("/manager/?day=2026-02-30")
-    assert bad.status_code == 400 and "2026-11-25" in bad.text
-    backwards = client.get("/manager/?from=2026-03-10&to=2026-03-01")
-    assert backwards.status_code == 400 and "ends before it starts" in backwards.text
+    assert bad.status_code == 422 and "2026-11-25" in bad.text
+    assert 'id="range-from-error"' in bad.text
+    for page in ("/manager/", "/manager/sales"):
+        backwards = client.get(f"{page}?from=2026-03-10&to=2026-03-01")
+        assert backwards.status_code == 422, page
+        html = backwards.text
+        error_at = html.index('id="range-to-error"')
+        assert "The range ends before it starts." in html[error_at : error_at + 200], page
+        # The dates the manager chose are still in the form, the field marked invalid.
+        assert 'name="from" value="2026-03-10"' in html and 'name="to" value="2026-03-01"' in html
+        assert 'aria-invalid="true" aria-describedby="range-to-error"' in html
+    # A download has no form to show a message at: a clear 400.
+    assert client.get("/manager/sales.csv?from=2026-03-10&to=2026-03-01").status_code == 400
 
 
 def _count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:

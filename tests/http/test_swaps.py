@@ -48,8 +48,8 @@ class Desk:
             note="does not heat",
         )
 
-    def money_back(self, unit: Device):  # noqa: ANN201
-        return self.post(f"/swaps/devices/{unit.id}/money-back")
+    def money_back(self, unit: Device, state: str = "opened"):  # noqa: ANN201
+        return self.post(f"/swaps/devices/{unit.id}/money-back", unit_state=state)
 
 
 def sold_and_registered(store, seller, model, *, bought: date, registered: date | None = None):  # noqa: ANN001, ANN201
@@ -340,3 +340,38 @@ def test_a_replacement_without_a_fault_code_is_refused_at_the_field(desk: Desk, 
     assert response.status_code == 422 and "Choose a fault code." in response.text
     assert not Swap.select().exists()
     assert Device.get(Device.serial == "NEW0000").status == "in_stock"
+
+
+def test_money_back_asks_the_state_of_the_unit_at_the_field(desk: Desk, shop, desk_world) -> None:
+    unit = sold_and_registered(
+        shop.store, shop.erik, desk_world.model, bought=today(shop) - timedelta(days=5)
+    )
+    answer = desk.post(f"/swaps/devices/{unit.id}/money-back")
+    assert answer.status_code == 422
+    at = answer.text.index('id="unit_state-error"')
+    assert "sealed, opened or faulty" in answer.text[at : at + 200]
+    assert Swap.select().count() == 0 and Device.get_by_id(unit.id).status == "sold"
+
+
+def test_a_sealed_return_goes_back_on_the_shelf_and_its_receipt_has_no_warranty(
+    desk: Desk, client: FlaskClient, shop, desk_world
+) -> None:
+    """Seen: the money-back receipt said "Warranty until" for a unit that was refunded."""
+    from kiosk.models import DeviceEvent
+
+    unit = sold_and_registered(
+        shop.store, shop.erik, desk_world.model, bought=today(shop) - timedelta(days=5)
+    )
+    assert desk.money_back(unit, "sealed").status_code == 204
+    swap = Swap.get(Swap.old_device == unit)
+    assert swap.unit_state == "sealed"
+    assert Device.get_by_id(unit.id).status == "in_stock"
+    life = [
+        (e.event, e.status)
+        for e in DeviceEvent.select().where(DeviceEvent.device == unit).order_by(DeviceEvent.id)
+    ]
+    assert life[-2:] == [("returned", "returned"), ("restocked", "in_stock")]
+    receipt = client.get(f"/swaps/{swap.id}/receipt")
+    assert receipt.status_code == 200
+    assert "Warranty until" not in receipt.text
+    assert "Sealed, back on the shelf" in receipt.text
