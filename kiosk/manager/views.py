@@ -11,7 +11,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from .. import access, clock
-from ..models import Staff, Store
+from ..models import Market, Staff, Store
 from ..services import DomainError, reports
 from ..services import staff as staff_service
 from . import bp
@@ -27,7 +27,8 @@ def _stores() -> tuple[list[Store], str]:
             abort(403, description=_("You can see the reports of your own store only."))
         return [member.store], str(member.store_id)
     if wanted == "all":
-        return list(Store.select().order_by(Store.name)), "all"
+        # With their markets: an all-stores report groups its money by currency.
+        return list(Store.select(Store, Market).join(Market).order_by(Store.name)), "all"
     if wanted:
         store = Store.get_or_none(Store.id == int(wanted)) if wanted.isdigit() else None
         if store is None:
@@ -114,6 +115,7 @@ CSV_HEADER = (
     "staff",
     "customer",
     "refund_minor_units",
+    "currency",
 )
 
 
@@ -141,6 +143,7 @@ def replacements_csv() -> Response:
                 row.staff,
                 row.customer,
                 "" if row.refund is None else row.refund,
+                row.currency,
             )
         )
     name = f"replacements-{period.start.isoformat()}-{period.end.isoformat()}.csv"
@@ -156,14 +159,20 @@ def replacements_csv() -> Response:
 def sales():
     stores, scope = _stores()
     period = _period(stores)
+    # Amounts in different currencies are never added up: one summary per currency.
+    by_currency: dict[str, list[Store]] = {}
+    for store in stores:
+        by_currency.setdefault(store.currency, []).append(store)
     return render_template(
         "manager/sales.html",
-        summary=reports.sales_summary(stores, period),
+        summaries=[
+            (currency, reports.sales_summary(group, period))
+            for currency, group in sorted(by_currency.items())
+        ],
         period=period,
         scope=scope,
         stores=stores,
         all_stores=_all_stores(),
-        currency=stores[0].currency,
         previous_day=period.start - timedelta(days=1),
         next_day=period.end + timedelta(days=1),
         nav_args=lambda **change: _nav_args(period, scope, **change),

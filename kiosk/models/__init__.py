@@ -4,6 +4,7 @@ from .audit import AuditEvent, RateLimitHit
 from .base import BaseModel, UTCDateTimeField
 from .customers import Customer, Registration, Voucher
 from .devices import DEVICE_EVENTS, DEVICE_STATUSES, Device, DeviceEvent
+from .imports import CatalogImport
 from .sales import AgeCheck, Cart, CartLine, Claim, ClaimToken, Sale, SaleLine
 from .store import (
     PRODUCT_KINDS,
@@ -45,6 +46,7 @@ MODELS = [
     SwapRefusal,
     AuditEvent,
     RateLimitHit,
+    CatalogImport,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + [

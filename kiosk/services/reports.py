@@ -60,6 +60,7 @@ class ReplacementRow:
     staff: str
     customer: str
     refund: int | None
+    currency: str = ""  # the store's market's: an all-stores CSV mixes currencies
 
 
 @dataclass
@@ -122,6 +123,7 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
             staff=row["staff_name"],
             customer=policy.mask_email(row["customer_email"]) if row["customer_email"] else "",
             refund=row["refund_amount"],
+            currency=store.currency,
         )
         report.rows.append(item)
         report.by_outcome[item.outcome] += 1

@@ -185,4 +185,6 @@ def receipt(swap_id: int):
     swap = swap_desk.swap_for_receipt(swap_id, g.store)
     if swap is None:
         abort(404)
-    return render_template("swaps/receipt.html", swap=swap, store=g.store)
+    return render_template(
+        "swaps/receipt.html", swap=swap, store=g.store, refund_vat=swap_desk.refund_vat(swap)
+    )
