@@ -147,6 +147,7 @@ def _ask(value: str | None, text: str, **prompt: object) -> str:
 @click.option("--name", "display_name", help="The first admin's name.")
 @click.option("--password", help="The admin's password (asked when not given).")
 @click.option("--pin", help="The admin's PIN (asked when not given).")
+@with_appcontext
 def init_command(
     market_code: str | None,
     market_name: str | None,

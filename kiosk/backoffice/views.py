@@ -160,9 +160,7 @@ def new_store():
             except DomainError as err:
                 status = show_errors(form, err)
             else:
-                flash(
-                    _("Store %(code)s created. Now add its first manager.", code=store.code)
-                )
+                flash(_("Store %(code)s created. Now add its first manager.", code=store.code))
                 return redirect(url_for("backoffice.store", store_id=store.id))
         else:
             status = 422
