@@ -99,7 +99,7 @@ def apply_plans(plans: list[RowPlan], snap: Snapshot, *, by: Staff, source: dict
     sets = ", ".join(f'"{Product._meta.fields[f].column_name}" = ?' for f in PRODUCT_FIELDS[1:])
     _execute_many(f'UPDATE "product" SET {sets} WHERE "id" = ?', updates)  # noqa: S608
     _write_names(new, changed, ids)
-    _write_prices(new, changed, ids, snap.markets)
+    _write_prices(new, changed, ids, snap)
     _write_successors(new, changed, ids)
     now = clock.now_utc()
     events = [
@@ -146,15 +146,31 @@ def _write_names(new: list[RowPlan], changed: list[RowPlan], ids: dict[str, int]
 
 
 def _write_prices(
-    new: list[RowPlan], changed: list[RowPlan], ids: dict[str, int], markets: list[Market]
+    new: list[RowPlan], changed: list[RowPlan], ids: dict[str, int], snap: Snapshot
 ) -> None:
-    for market in markets:
+    """A price that stays is updated in place; one that comes is inserted, one that goes is
+    deleted (a product without a price in a market is not sold there)."""
+    for market in snap.markets:
         price, vat = f"price_{market.code}", f"vat_{market.code}"
-        redo = _touching(changed, price, vat)
-        for batch in _chunks([ids[p.sku] for p in redo]):
-            ProductPrice.delete().where(
-                ProductPrice.product.in_(batch) & (ProductPrice.market == market)
-            ).execute()
+        added, updated, removed = [], [], []
+        for plan in _touching(changed, price, vat):
+            had = snap.rows[plan.sku][price] is not None
+            has = plan.values[price] is not None
+            key = (ids[plan.sku], market.id)
+            if had and has:
+                updated.append((plan.values[price], plan.values[vat], *key))
+            elif has:
+                added.append(plan)
+            else:
+                removed.append(key)
+        _execute_many(
+            'UPDATE "product_price" SET "price" = ?, "vat_rate" = ? '
+            'WHERE "product_id" = ? AND "market_id" = ?',
+            updated,
+        )
+        _execute_many(
+            'DELETE FROM "product_price" WHERE "product_id" = ? AND "market_id" = ?', removed
+        )
         rows = [
             {
                 "product": ids[p.sku],
@@ -162,7 +178,7 @@ def _write_prices(
                 "price": p.values[price],
                 "vat_rate": p.values[vat],
             }
-            for p in new + redo
+            for p in new + added
             if p.values[price] is not None
         ]
         bulk_insert(ProductPrice, rows)

@@ -117,13 +117,14 @@ def _header(cells: list[str], markets: list[Market]) -> list[str]:
     return header
 
 
-def read_rows(content: bytes, markets: list[Market]) -> list[tuple[int, dict[str, str] | str]]:
-    """The data rows with the line each starts on: its cells by column, or what is wrong."""
+def read_rows(content: bytes, markets: list[Market]) -> list[tuple[int, dict[str, str], str]]:
+    """The data rows with the line each starts on: its cells by column, or what is wrong
+    with the line (then only its first cell, to name it by)."""
     text = _decode(content)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, dict[str, str] | str]] = []
+    rows: list[tuple[int, dict[str, str], str]] = []
     try:
         header = _header(next(reader), markets)
         line = reader.line_num + 1
@@ -142,20 +143,14 @@ def read_rows(content: bytes, markets: list[Market]) -> list[tuple[int, dict[str
                     )
                 )
             if len(cells) != len(header):
-                rows.append(
-                    (
-                        start,
-                        str(
-                            _l(
-                                "This line has %(cells)s cells; the header has %(columns)s.",
-                                cells=len(cells),
-                                columns=len(header),
-                            )
-                        ),
-                    )
+                wrong = _l(
+                    "This line has %(cells)s cells; the header has %(columns)s.",
+                    cells=len(cells),
+                    columns=len(header),
                 )
+                rows.append((start, {header[0]: cells[0]}, str(wrong)))
                 continue
-            rows.append((start, {c: _uncell(v) for c, v in zip(header, cells, strict=True)}))
+            rows.append((start, {c: _uncell(v) for c, v in zip(header, cells, strict=True)}, ""))
     except csv.Error as err:
         raise file_error(
             str(
@@ -174,9 +169,10 @@ def read_rows(content: bytes, markets: list[Market]) -> list[tuple[int, dict[str
 def plan_file(content: bytes, snap: Snapshot) -> list[RowPlan]:
     plans: list[RowPlan] = []
     first_line: dict[str, int] = {}
-    for line, cells in read_rows(content, snap.markets):
-        if isinstance(cells, str):
-            plans.append(RowPlan(line=line, sku="", status="error", errors=[("", cells)]))
+    for line, cells, wrong in read_rows(content, snap.markets):
+        if wrong:
+            sku = cells.get("sku", "").strip().upper()
+            plans.append(RowPlan(line=line, sku=sku, status="error", errors=[("", wrong)]))
             continue
         plan = plan_row(line, cells, snap)
         if plan.sku and plan.sku in first_line:
