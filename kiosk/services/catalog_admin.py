@@ -46,6 +46,18 @@ BATCH = 500  # rows per multi-row INSERT: well under both databases' parameter l
 PAGE_SIZE = 50
 
 
+# PostgreSQL only: writers of the catalog queue on this lock, so a product form saved while
+# a file is imported cannot slip between the import's read and its writes (SQLite's BEGIN
+# IMMEDIATE already queues every writer).
+CATALOG_LOCK_ID = 0x4B494F534B4341  # "KIOSKCA"
+
+
+def lock_catalog() -> None:
+    """Inside a write transaction: the catalog is ours until it commits."""
+    if is_postgres():
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (CATALOG_LOCK_ID,))
+
+
 def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -207,6 +219,7 @@ def save_product(product: Product | None, raw: dict[str, str], *, by: Staff) -> 
         raw = raw | {"sku": product.sku}  # the key of the CSV and of printed labels stays
     try:
         with write_transaction():
+            lock_catalog()
             markets = list(Market.select().order_by(Market.code))
             sku = raw.get("sku", "").strip().upper()
             snap = load_snapshot(markets, only=[sku])
@@ -254,6 +267,7 @@ def delete_product(product: Product, *, by: Staff) -> None:
     )
     try:
         with write_transaction():
+            lock_catalog()
             if has_history(product):
                 raise refusal
             ProductName.delete().where(ProductName.product == product).execute()

@@ -27,7 +27,7 @@ from .. import clock
 from ..db import write_transaction
 from ..models import CatalogImport, Market, Staff
 from . import DomainError, audit
-from .catalog_admin import apply_plans
+from .catalog_admin import apply_plans, lock_catalog
 from .catalog_rows import (
     RowPlan,
     Snapshot,
@@ -256,6 +256,7 @@ def preview_upload(filename: str, content: bytes, *, by: Staff) -> Preview:
 def run_import(upload_id: int, sha256: str, planned: str, *, by: Staff) -> Preview:
     """Import a previewed file: the same bytes, planned again, written only as previewed."""
     with write_transaction():
+        lock_catalog()
         upload = CatalogImport.get_or_none(CatalogImport.id == upload_id)
         if upload is None:
             raise file_error(str(_l("This preview has expired: upload the file again.")))

@@ -318,3 +318,28 @@ def test_an_import_of_5000_products_puts_every_one_in_the_catalog(admin: Office)
     last = Product.get(Product.sku == "CON-04999")
     assert {(p.market.code, p.price) for p in last.prices} == {("GB", 4950), ("SE", 49900)}
     assert AuditEvent.select().where(AuditEvent.action == "catalog.product_created").count() == 5000
+
+
+def test_import_pressed_on_two_screens_at_once_imports_once(
+    app: Flask, admin: Office, catalog
+) -> None:
+    import threading
+
+    preview = upload(admin, "sku,kind,name,price_SE\nACC-NEW,accessory,Case,299\n")
+    screens = [admin, office_for(app, "root")]
+    answers: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def press(screen: Office) -> None:
+        barrier.wait()
+        answers.append(confirm(screen, preview.text).status_code)
+
+    threads = [threading.Thread(target=press, args=(s,)) for s in screens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers) == [302, 422]
+    assert Product.select().where(Product.sku == "ACC-NEW").count() == 1
+    assert AuditEvent.select().where(AuditEvent.action == "catalog.imported").count() == 1
