@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.models import CatalogImport, Market, Product, ProductPrice, Store
+from kiosk.services.stores import STORE_FIELDS
 from tests import factories as make
 from tests.conftest import AuthActions, csrf_from
 from tests.http.test_fuzz import form, weird_text
@@ -18,21 +19,7 @@ from tests.http.test_fuzz import form, weird_text
 FORMS = {
     "/admin/markets": ["code", "name", "currency", "vat_rates"],
     "/admin/markets/{market}": ["code", "name", "currency", "vat_rates"],
-    "/admin/stores/new": [
-        "code",
-        "name",
-        "market",
-        "timezone",
-        "language",
-        "legal_age",
-        "challenge_age",
-        "idle_lock_seconds",
-        "claim_token_days",
-        "money_back_limit",
-        "benefit_discount_percent",
-        "address",
-        "vat_number",
-    ],
+    "/admin/stores/new": list(STORE_FIELDS),
     "/admin/stores/{store}/staff": ["display_name", "username", "role", "password", "pin"],
     "/admin/catalog/new": [
         "sku",
