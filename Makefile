@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app kiosk
 
-.PHONY: run test soak lint lock bench translations messages chromium clean help
+.PHONY: run test soak lint lock bench bench-import translations messages chromium clean help
 
 help:
 	@echo "make run    set up and serve the kiosk on http://127.0.0.1:8000"
@@ -77,6 +77,11 @@ $(BENCH_STAMP): $(STAMP) $(BENCH_LOCK)
 # BENCH_DAYS size the data set (10 and 365 by default).
 bench: $(BENCH_STAMP) translations
 	bash bench/run.sh
+
+# One phase of the bench alone: a 5,000-product catalog file previewed and imported through
+# the app on SQLite and PostgreSQL (bound: 10 s an import). Needs no Locust.
+bench-import: $(STAMP) translations
+	$(BIN)/python bench/catalog_import.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

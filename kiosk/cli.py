@@ -1,4 +1,4 @@
-"""The operator's commands: ``flask --app kiosk db upgrade | demo | staff create | purge``,
+"""The operator's commands: ``flask --app kiosk db upgrade | init | demo | staff | purge``,
 ``backup | restore | check``."""
 
 from __future__ import annotations
@@ -242,6 +242,90 @@ def check_command() -> None:
         sys.exit(1)
 
 
+def _ask(value: str | None, text: str, **prompt: object) -> str:
+    """An option given on the command line, or asked for."""
+    return value if value is not None else click.prompt(text, **prompt)
+
+
+@click.command("init")
+@click.option("--market", "market_code", help="The first market's country code, e.g. SE.")
+@click.option("--market-name", help="Its name (default: the country's name).")
+@click.option("--currency", help="Its currency, ISO 4217, e.g. SEK.")
+@click.option("--vat-rates", help='Its VAT rates in per cent, standard first: "25, 12, 6, 0".')
+@click.option("--store", "store_code", help="The first store's code, e.g. STO1.")
+@click.option("--store-name", help="The first store's name.")
+@click.option("--timezone", help="The store's time zone, e.g. Europe/Stockholm.")
+@click.option("--language", type=click.Choice(["en", "sv"]), help="The store's language.")
+@click.option("--username", help="The first admin's username.")
+@click.option("--name", "display_name", help="The first admin's name.")
+@click.option("--password", help="The admin's password (asked when not given).")
+@click.option("--pin", help="The admin's PIN (asked when not given).")
+@with_appcontext
+def init_command(
+    market_code: str | None,
+    market_name: str | None,
+    currency: str | None,
+    vat_rates: str | None,
+    store_code: str | None,
+    store_name: str | None,
+    timezone: str | None,
+    language: str | None,
+    username: str | None,
+    display_name: str | None,
+    password: str | None,
+    pin: str | None,
+) -> None:
+    """Make an empty database ready for real use: first market, first store, first admin."""
+    from .models import Market, Store
+    from .services import DomainError, FieldErrors
+    from .services.stores import country_name, init_chain
+
+    with db.connection_context():
+        if migrate.pending(db.obj, _migrations_dir()):
+            raise click.ClickException("Run `flask --app kiosk db upgrade` first.")
+        if Store.select().exists():
+            raise click.ClickException(
+                "The database already has stores: init is for an empty one. "
+                "Create further stores in the back office (/admin/stores)."
+            )
+        code = _ask(market_code, "Market (country code, e.g. SE)").strip().upper()
+        market = {"code": code}
+        if not Market.select().where(Market.code == code).exists():
+            market |= {
+                "name": _ask(market_name, "Market name", default=country_name(code) or ""),
+                "currency": _ask(currency, "Currency (ISO 4217, e.g. SEK)"),
+                "vat_rates": _ask(vat_rates, "VAT rates in per cent, standard first"),
+            }
+        store = {
+            "code": _ask(store_code, "Store code (e.g. STO1)"),
+            "name": _ask(store_name, "Store name"),
+            "timezone": _ask(timezone, "Time zone", default="Europe/Stockholm"),
+            "language": _ask(language, "Language", type=click.Choice(["en", "sv"]), default="en"),
+        }
+        login = _ask(username, "Admin username")
+        admin = {
+            "username": login,
+            "display_name": _ask(display_name, "Admin name", default=login),
+            "password": _ask(password, "Admin password", hide_input=True, confirmation_prompt=True),
+            "pin": _ask(
+                pin, "Admin PIN (4 to 8 digits)", hide_input=True, confirmation_prompt=True
+            ),
+        }
+        try:
+            first_market, first_store, member = init_chain(market, store, admin)
+        except FieldErrors as err:
+            raise click.ClickException(
+                "; ".join(f"{field}: {message}" for field, message in err.errors.items())
+            ) from err
+        except DomainError as err:
+            raise click.ClickException(err.message) from err
+    click.echo(
+        f"Ready: market {first_market.code} ({first_market.currency}), store "
+        f"{first_store.code} {first_store.name}, admin {member.username}. "
+        "Sign in at /signin and open the back office at /admin/."
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(staff_cli)
@@ -250,3 +334,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(check_command)
+    app.cli.add_command(init_command)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import itemgetter
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from flask import Flask
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, DateTimeField, Model, PostgresqlDatabase, SqliteDatabase
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from .extensions import db
@@ -140,3 +144,46 @@ def init_app(app: Flask) -> None:
             db.manual_close()  # a failed request's connection is not handed on (see SqlitePool)
         else:
             db.close()
+
+
+def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> int:
+    """Write rows with the driver's own bulk call.
+
+    Peewee's query builder spends most of a bulk load composing SQL value by value;
+    the driver takes a plain statement and tuples (converted by the same fields, so
+    the stored values are exactly what the models write) many times faster.
+    """
+    if not rows:
+        return 0
+    named = {key for row in rows for key in row}
+    # A row that leaves a column out gets the field's default, as Model.create would.
+    fields = [f for f in model._meta.sorted_fields if f.name in named or f.default is not None]
+    for f in fields:
+        default = f.default() if callable(f.default) else f.default
+        # The rows hold ids, strings, numbers and dates as the drivers take them; only
+        # aware times need the field's conversion (to naive UTC).
+        stamp = isinstance(f, DateTimeField)
+        for row in rows:
+            value = row.setdefault(f.name, default)
+            if stamp and value is not None:
+                row[f.name] = f.db_value(value)
+    values = list(map(itemgetter(*(f.name for f in fields)), rows))
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    table = model._meta.table_name
+    cursor = db.cursor()
+    if is_postgres():
+        # COPY streams the rows without an INSERT statement to parse per batch. \N marks
+        # NULL, so that an empty string stays an empty string.
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(
+            tuple(r"\N" if v is None else v for v in row) for row in values
+        )
+        buffer.seek(0)
+        cursor.copy_expert(
+            f"COPY \"{table}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+        )
+    else:
+        # Table and column names come from the models; every value is a parameter.
+        insert = f'INSERT INTO "{table}" ({columns}) VALUES '  # noqa: S608
+        cursor.executemany(insert + "(" + ", ".join("?" * len(fields)) + ")", values)
+    return len(rows)

@@ -11,24 +11,21 @@ load is one transaction: a failure leaves the database empty. The same seed and 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import itertools
 import random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from peewee import DateTimeField, Model
+from peewee import Model
 from werkzeug.security import generate_password_hash
 
 from . import clock, policy
-from .db import is_postgres, write_transaction
+from .db import bulk_insert, is_postgres, write_transaction
 from .extensions import db
 from .models import (
     AgeCheck,
@@ -225,7 +222,7 @@ class _Batch:
 
     def flush(self, counts: Counter[str]) -> None:
         for model in INSERT_ORDER:
-            counts[model._meta.table_name] += _insert(model, self.rows.pop(model, []))
+            counts[model._meta.table_name] += bulk_insert(model, self.rows.pop(model, []))
 
 
 @dataclass
@@ -259,49 +256,6 @@ def _at(day: date, tz: ZoneInfo, rng: random.Random, now: datetime) -> datetime:
         opening = datetime.combine(day, time(0), tz)
     span = max(1, int((latest - opening).total_seconds()))
     return (opening + timedelta(seconds=rng.randrange(span))).astimezone(UTC)
-
-
-def _insert(model: type[Model], rows: list[dict[str, Any]]) -> int:
-    """Write rows with the driver's own bulk call.
-
-    Peewee's query builder spends most of a bulk load composing SQL value by value;
-    the driver takes a plain statement and tuples (converted by the same fields, so
-    the stored values are exactly what the models write) many times faster.
-    """
-    if not rows:
-        return 0
-    named = {key for row in rows for key in row}
-    # A row that leaves a column out gets the field's default, as Model.create would.
-    fields = [f for f in model._meta.sorted_fields if f.name in named or f.default is not None]
-    for f in fields:
-        default = f.default() if callable(f.default) else f.default
-        # The rows hold ids, strings, numbers and dates as the drivers take them; only
-        # aware times need the field's conversion (to naive UTC).
-        stamp = isinstance(f, DateTimeField)
-        for row in rows:
-            value = row.setdefault(f.name, default)
-            if stamp and value is not None:
-                row[f.name] = f.db_value(value)
-    values = list(map(itemgetter(*(f.name for f in fields)), rows))
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    table = model._meta.table_name
-    cursor = db.cursor()
-    if is_postgres():
-        # COPY streams the rows without an INSERT statement to parse per batch. \N marks
-        # NULL, so that an empty string stays an empty string.
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(
-            tuple(r"\N" if v is None else v for v in row) for row in values
-        )
-        buffer.seek(0)
-        cursor.copy_expert(
-            f"COPY \"{table}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
-        )
-    else:
-        # Table and column names come from the models; every value is a parameter.
-        insert = f'INSERT INTO "{table}" ({columns}) VALUES '  # noqa: S608
-        cursor.executemany(insert + "(" + ", ".join("?" * len(fields)) + ")", values)
-    return len(rows)
 
 
 def load_demo(days: int = 90, seed: int = 7, stores: int = 2, shelf: int = 40) -> dict[str, int]:

@@ -6,7 +6,7 @@ role, which is also what its views require.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -21,6 +21,9 @@ class Area:
     label: LazyString
     hint: LazyString  # under the title on the home screen's door
     role: str = "staff"
+    # What an admin sees instead, where the area does more for them (the back office).
+    admin_label: LazyString | None = None
+    admin_hint: LazyString | None = None
 
     @property
     def key(self) -> str:
@@ -37,13 +40,27 @@ AREAS: tuple[Area, ...] = (
         _l("Replacements, sales, refusals, staff"),
         role="manager",
     ),
+    Area(
+        "backoffice.catalog",
+        _l("Catalog"),
+        _l("Products and prices of your market"),
+        role="manager",
+        admin_label=_l("Back office"),
+        admin_hint=_l("Catalog, prices, stores and markets"),
+    ),
 )
 
 
 def areas_for(member: Staff | None) -> list[Area]:
     if member is None:
         return []
-    return [area for area in AREAS if member.has_role(area.role)]
+    areas = [area for area in AREAS if member.has_role(area.role)]
+    if member.has_role("admin"):
+        areas = [
+            replace(area, label=area.admin_label or area.label, hint=area.admin_hint or area.hint)
+            for area in areas
+        ]
+    return areas
 
 
 def is_current(area: Area) -> bool:

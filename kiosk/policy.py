@@ -489,3 +489,107 @@ def compare_units(expected: Iterable[int], seen: Iterable[int]) -> tuple[list[in
     """
     expected_set, seen_set = set(expected), set(seen)
     return sorted(expected_set - seen_set), sorted(seen_set - expected_set)
+
+
+# --- The catalog: SKUs, prices, VAT rates and serial formats as people type them ----------
+
+SKU_MAX_LENGTH = 32
+SERIAL_PATTERN_MAX_LENGTH = 200
+MAX_PRICE_MINOR = 99_999_999  # 999,999.99: a typing slip, not a heated-tobacco device
+_SKU = re.compile(r"[A-Z0-9][A-Z0-9._/-]*")
+_AMOUNT = re.compile(r"([0-9]{1,9})(?:[.,]([0-9]{1,2}))?")
+_ESCAPE = re.compile(r"\\.")
+
+
+def normalise_sku(raw: str) -> str:
+    """A SKU as stored: upper case, as the counter's scanner looks it up."""
+    sku = raw.strip().upper()
+    if not sku:
+        raise ValueError("A SKU cannot be empty.")
+    if len(sku) > SKU_MAX_LENGTH or not (sku.isascii() and _SKU.fullmatch(sku)):
+        raise ValueError(
+            f"A SKU is 1 to {SKU_MAX_LENGTH} letters A-Z, digits, dots, dashes or slashes."
+        )
+    return sku
+
+
+def parse_money(text: str) -> int:
+    """A typed amount in major units ("499", "499.90", "1 299,5") to integer minor units.
+
+    A comma or a point may separate the decimals (Swedish and English spreadsheets each
+    write their own); spaces group thousands. Never a float: 0.1 + 0.2 is not 0.3.
+    """
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    match = _AMOUNT.fullmatch(cleaned)
+    if match is None:
+        raise ValueError(f"Not an amount: {text!r}.")
+    whole, cents = match.group(1), (match.group(2) or "").ljust(2, "0")
+    minor = int(whole) * 100 + int(cents)
+    if minor > MAX_PRICE_MINOR:
+        raise ValueError(f"An amount of at most {MAX_PRICE_MINOR // 100} is expected.")
+    return minor
+
+
+def money_text(minor: int) -> str:
+    """Minor units as a plain amount a spreadsheet and ``parse_money`` read: ``"499.90"``."""
+    if minor < 0:
+        raise ValueError(f"A price cannot be negative (got {minor}).")
+    return f"{minor // 100}.{minor % 100:02d}"
+
+
+def parse_vat_percent(text: str) -> int:
+    """A VAT rate typed in per cent ("25", "25.5", "12,5 %") to basis points."""
+    cleaned = text.strip().removesuffix("%").strip()
+    match = _AMOUNT.fullmatch(cleaned)
+    if match is None:
+        raise ValueError(f"Not a VAT rate: {text!r}.")
+    basis_points = int(match.group(1)) * 100 + int((match.group(2) or "").ljust(2, "0"))
+    if basis_points > 10000:
+        raise ValueError("A VAT rate is at most 100 %.")
+    return basis_points
+
+
+def vat_percent_text(basis_points: int) -> str:
+    """Basis points as the shortest per cent: 2500 -> "25", 2550 -> "25.5", 1225 -> "12.25"."""
+    whole, fraction = divmod(basis_points, 100)
+    return str(whole) if not fraction else f"{whole}.{fraction:02d}".rstrip("0")
+
+
+def parse_vat_rates(text: str) -> list[int]:
+    """A market's VAT rates typed as per cent, the standard rate first: "25, 12, 6, 0".
+
+    Commas separate the rates here, so a rate's decimals take a point: "25.5, 14, 10, 0".
+    """
+    parts = [part for part in re.split(r"[,;\s]+", text.strip()) if part]
+    if not parts:
+        raise ValueError("A market needs at least its standard VAT rate.")
+    rates = [parse_vat_percent(part) for part in parts]
+    if len(set(rates)) != len(rates):
+        raise ValueError("Each VAT rate once.")
+    if len(rates) > 8:
+        raise ValueError("At most 8 VAT rates.")
+    return rates
+
+
+def check_serial_pattern(pattern: str) -> None:
+    """A device model's serial format: a regular expression over the normalised serial.
+
+    It must compile, be short enough to read, not accept an empty serial, and spell its
+    letters in upper case (serials are stored upper case, so a lower-case letter could
+    never match).
+    """
+    if len(pattern) > SERIAL_PATTERN_MAX_LENGTH:
+        raise ValueError(f"A serial format has at most {SERIAL_PATTERN_MAX_LENGTH} characters.")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as err:
+        raise ValueError(f"Not a regular expression: {err}.") from err
+    if compiled.fullmatch(""):
+        raise ValueError("A serial format must not accept an empty serial.")
+    if re.search(r"[a-z]", _ESCAPE.sub("", re.sub(r"\{[0-9,]*\}", "", pattern))):
+        raise ValueError("Serials are stored in upper case: write the pattern's letters so.")
+
+
+def serial_matches(pattern: str, serial: str) -> bool:
+    """Whether a normalised serial has a model's format (the whole serial, not a part)."""
+    return re.fullmatch(pattern, serial) is not None

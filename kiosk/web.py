@@ -6,8 +6,10 @@ import logging
 
 from flask import (
     Flask,
+    Request,
     Response,
     abort,
+    current_app,
     g,
     has_request_context,
     render_template,
@@ -106,6 +108,16 @@ def load_tablet() -> Response | None:
     return None
 
 
+class KioskRequest(Request):
+    """A request whose view may take a bigger body than the app's limit (a catalog file):
+    the view says so itself (``view.max_content_length``), so every other stays small."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        view = current_app.view_functions.get(self.endpoint or "")
+        return getattr(view, "max_content_length", None) or current_app.config["MAX_CONTENT_LENGTH"]
+
+
 class IdConverter(IntegerConverter):
     """``<int:...>`` in our URLs is a row id: a number past the database's range is a 404."""
 
@@ -127,6 +139,7 @@ class RedactSecrets(logging.Filter):
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    app.request_class = KioskRequest
     app.logger.addFilter(RedactSecrets())
     csrf.init_app(app)
     compress.init_app(app)
@@ -155,11 +168,22 @@ def init_app(app: Flask) -> None:
         case_label=formatting.case_label,
     )
 
-    from . import account, auth, claim, counter, counts, manager, returns, swaps, transfers
+    from . import (
+        account,
+        auth,
+        backoffice,
+        claim,
+        counter,
+        counts,
+        manager,
+        returns,
+        swaps,
+        transfers,
+    )
 
     for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, account.bp, manager.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (returns.bp, transfers.bp, counts.bp):
+    for blueprint in (returns.bp, transfers.bp, counts.bp, backoffice.bp):
         app.register_blueprint(blueprint)
     app.before_request(refuse_nul_bytes)
     app.before_request(load_tablet)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from .. import access, clock
 from ..csv_export import csv_response
-from ..models import Staff, Store
+from ..models import Market, Staff, Store
 from ..services import DomainError, reports, returns, sales_reports
 from ..services import staff as staff_service
 from . import bp
@@ -33,7 +33,8 @@ def _stores() -> tuple[list[Store], str]:
             abort(403, description=_("You can see the reports of your own store only."))
         return [member.store], str(member.store_id)
     if wanted == "all":
-        return list(Store.select().order_by(Store.name)), "all"
+        # With their markets: an all-stores report groups its money by currency.
+        return list(Store.select(Store, Market).join(Market).order_by(Store.name)), "all"
     if wanted:
         store = Store.get_or_none(Store.id == int(wanted)) if wanted.isdigit() else None
         if store is None:
@@ -164,6 +165,7 @@ CSV_HEADER = (
     "customer",
     "refund_minor_units",
     "returned_unit_state",
+    "currency",
 )
 
 
@@ -188,11 +190,20 @@ def replacements_csv() -> Response:
             row.customer,
             "" if row.refund is None else row.refund,
             row.unit_state,
+            row.currency,
         )
         for row in reports.replacements(stores, period).rows
     )
     name = f"replacements-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return csv_response(CSV_HEADER, rows, name)
+
+
+def _by_currency(stores: list[Store]) -> list[tuple[str, list[Store]]]:
+    """The stores grouped by the currency they sell in, for totals that never mix two."""
+    groups: dict[str, list[Store]] = {}
+    for store in stores:
+        groups.setdefault(store.currency, []).append(store)
+    return sorted(groups.items())
 
 
 @bp.get("/sales")
@@ -204,10 +215,16 @@ def sales():
         stores,
         scope,
         lambda period: {
-            "summary": reports.sales_summary(stores, period),
-            "days": sales_reports.daily_sales(stores, period),
+            # Amounts in different currencies are never added up: one section per currency.
+            "by_currency": [
+                (
+                    currency,
+                    reports.sales_summary(group, period),
+                    sales_reports.daily_sales(group, period),
+                )
+                for currency, group in _by_currency(stores)
+            ],
             "refused_swaps": sales_reports.swap_refusals(stores, period),
-            "currency": stores[0].currency,
         },
     )
 
@@ -230,7 +247,6 @@ def sales_csv() -> Response:
     """The per-day table of the sales page, one row per store-local day."""
     stores, _scope = _stores()
     period = _period_or_400(stores)
-    currency = stores[0].currency
     rows = (
         (
             day.day.isoformat(),
@@ -242,7 +258,8 @@ def sales_csv() -> Response:
             day.no_id,
             currency,
         )
-        for day in sales_reports.daily_sales(stores, period)
+        for currency, group in _by_currency(stores)
+        for day in sales_reports.daily_sales(group, period)
     )
     name = f"sales-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return csv_response(SALES_CSV_HEADER, rows, name)

@@ -4,6 +4,7 @@ from .audit import AuditEvent, RateLimitHit
 from .base import BaseModel, UTCDateTimeField
 from .customers import Customer, Registration, Voucher
 from .devices import DEVICE_EVENTS, DEVICE_STATUSES, Device, DeviceEvent
+from .imports import CatalogImport
 from .movements import (
     Shipment,
     ShipmentUnit,
@@ -63,6 +64,7 @@ MODELS = [
     AuditEvent,
     RateLimitHit,
     WebSession,
+    CatalogImport,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + [

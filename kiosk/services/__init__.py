@@ -12,3 +12,12 @@ class DomainError(Exception):
         self.message = message
         self.field = field
         self.status = status
+
+
+class FieldErrors(DomainError):
+    """Several fields wrong at once: each message goes beside its field (``errors``)."""
+
+    def __init__(self, errors: dict[str, str], *, status: int = 422) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field, status=status)
+        self.errors = errors

@@ -62,6 +62,7 @@ class ReplacementRow:
     customer: str
     refund: int | None
     unit_state: str  # a money-back unit: sealed, opened or faulty
+    currency: str = ""  # the store's market's: an all-stores CSV mixes currencies
 
 
 @dataclass
@@ -128,6 +129,7 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
             customer=policy.mask_email(row["customer_email"]) if row["customer_email"] else "",
             refund=row["refund_amount"],
             unit_state=row["unit_state"] or "",
+            currency=store.currency,
         )
         report.rows.append(item)
         report.by_outcome[item.outcome] += 1

@@ -360,6 +360,24 @@ def money_back(
                     field="case",
                     status=409,
                 )
+            sold_in = (
+                Market.select(Market.currency)
+                .join(Store, on=(Store.market == Market.id))
+                .join(Sale, on=(Sale.store == Store.id))
+                .where(Sale.id == original.sale_id)
+                .scalar()
+            )
+            if sold_in != store.currency:
+                # The refund is the line as it was sold: another currency's till cannot pay it.
+                raise DomainError(
+                    _(
+                        "This device was sold in %(currency)s: money back is paid in a store "
+                        "that takes %(currency)s.",
+                        currency=sold_in,
+                    ),
+                    field="case",
+                    status=409,
+                )
             returned = (
                 Device.update(status="returned", store=store)
                 .where((Device.id == old.id) & (Device.status == "sold"))
@@ -437,3 +455,13 @@ def swap_for_receipt(swap_id: int, store: Store | None) -> Swap | None:
     if store is not None:
         query = query.where(Swap.store == store)
     return query.first()
+
+
+def refund_vat(swap: Swap) -> dict[int, int]:
+    """The VAT in a money-back refund, at the rate its line was sold at (a credit note's)."""
+    if swap.refund_amount is None or swap.original_sale_line_id is None:
+        return {}
+    rate = (
+        SaleLine.select(SaleLine.vat_rate).where(SaleLine.id == swap.original_sale_line_id).scalar()
+    )
+    return {} if rate is None else {rate: policy.vat_of(swap.refund_amount, rate)}

@@ -204,4 +204,6 @@ def receipt(swap_id: int):
     swap = swap_desk.swap_for_receipt(swap_id, None if member.role == "admin" else g.store)
     if swap is None:
         abort(404)
-    return render_template("swaps/receipt.html", swap=swap, store=swap.store)
+    return render_template(
+        "swaps/receipt.html", swap=swap, store=swap.store, refund_vat=swap_desk.refund_vat(swap)
+    )

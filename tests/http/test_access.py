@@ -30,6 +30,7 @@ EVERYONE_200 = row(200, 200, 200, 200, 200)
 STAFF_ONLY = row(302, 302, 200, 200, 200)
 MANAGERS_ONLY = row(302, 302, 403, 200, 200)
 CUSTOMERS_ONLY = row(302, 200, 302, 302, 302)
+ADMINS_ONLY = row(302, 302, 403, 403, 200)
 
 # GET status per visitor; None marks a POST-only endpoint (checked for CSRF below).
 EXPECTED: dict[str, dict[str, int] | None] = {
@@ -115,6 +116,20 @@ EXPECTED: dict[str, dict[str, int] | None] = {
     "account.change_email": CUSTOMERS_ONLY,
     "account.export": CUSTOMERS_ONLY,
     "account.delete": CUSTOMERS_ONLY,
+    "backoffice.index": row(302, 302, 403, 302, 302),  # to the catalog
+    "backoffice.catalog": MANAGERS_ONLY,  # managers read their market's prices
+    "backoffice.new_product": ADMINS_ONLY,
+    "backoffice.product": ADMINS_ONLY,
+    "backoffice.delete_product": None,
+    "backoffice.export": ADMINS_ONLY,
+    "backoffice.import_catalog": ADMINS_ONLY,
+    "backoffice.confirm_import": None,
+    "backoffice.markets": ADMINS_ONLY,
+    "backoffice.market": ADMINS_ONLY,
+    "backoffice.stores": ADMINS_ONLY,
+    "backoffice.new_store": ADMINS_ONLY,
+    "backoffice.store": ADMINS_ONLY,
+    "backoffice.add_staff": None,
 }
 
 
@@ -162,6 +177,9 @@ def world(app: Flask, shop):  # noqa: ANN201
             from_store=shop.store, to_store=make.store(), created_by=shop.erik, created_at=now
         ).id,
         "count_id": StockCount.create(store=shop.store, started_by=shop.erik, started_at=now).id,
+        "market_id": shop.store.market_id,
+        "store_id": shop.store.id,
+        "upload_id": 1,
     }
     return values
 

@@ -87,7 +87,7 @@ def test_swedish_manager_sees_reports_and_role_in_swedish(client: FlaskClient, a
     _store_speaks(shop, "sv")
     auth.sign_in("maja")
     home = client.get("/")
-    assert _door_titles(home.text) == ["Sälj", "Byte", "Rapporter"]
+    assert _door_titles(home.text) == ["Sälj", "Byte", "Rapporter", "Sortiment"]
     assert "Maja · Butikschef" in home.text
 
 

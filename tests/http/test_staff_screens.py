@@ -52,7 +52,7 @@ def test_every_staff_screen_has_the_bar_with_the_store_and_the_areas_of_the_role
     auth.enter_pin(shop.manager.id, "1111")
     for path in ("/manager/", "/manager/staff", "/manager/settings", "/counter/"):
         links = bar_links(client.get(path).text)
-        assert [label for label, _current in links] == ["Sell", "Swap", "Reports"], path
+        assert [label for label, _current in links] == ["Sell", "Swap", "Reports", "Catalog"], path
         assert (
             ("Reports", True) in links if path.startswith("/manager/") else ("Sell", True) in links
         )

@@ -880,3 +880,92 @@ def test_a_masked_serial_shows_at_most_four_characters_of_its_tail(serial):
 )
 def test_a_look_never_overrules_a_document_that_showed_under_age(earlier, overruled) -> None:
     assert visual_check_overruled(earlier) is overruled
+
+
+# --- The catalog: SKUs, prices, VAT rates and serial formats as people type them ----------
+
+from kiosk import policy as catalog_rules  # noqa: E402 - the catalog's rules, appended here
+
+
+@pytest.mark.parametrize(
+    ("typed", "minor"),
+    [
+        ("499", 49900),
+        ("499.9", 49990),
+        ("499,90", 49990),
+        ("1 299,50", 129950),
+        ("1\u00a0299.5", 129950),
+        ("0", 0),
+        (" 12.05 ", 1205),
+    ],
+)
+def test_parses_a_typed_price_to_minor_units(typed: str, minor: int) -> None:
+    assert catalog_rules.parse_money(typed) == minor
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "-5", "4.999", "1,299.50", "12 kr", "1e3", "NaN", "１２", "9999999999"]
+)
+def test_refuses_what_is_not_a_price(typed: str) -> None:
+    with pytest.raises(ValueError):
+        catalog_rules.parse_money(typed)
+
+
+@given(st.integers(min_value=0, max_value=catalog_rules.MAX_PRICE_MINOR))
+def test_a_price_written_out_reads_back_the_same(minor: int) -> None:
+    assert catalog_rules.parse_money(catalog_rules.money_text(minor)) == minor
+
+
+@pytest.mark.parametrize(
+    ("typed", "basis_points"),
+    [("25", 2500), ("25,5", 2550), ("12.5 %", 1250), ("0", 0), ("100", 10000)],
+)
+def test_parses_a_vat_rate_in_per_cent(typed: str, basis_points: int) -> None:
+    assert catalog_rules.parse_vat_percent(typed) == basis_points
+
+
+@given(st.integers(min_value=0, max_value=10000))
+def test_a_vat_rate_written_out_reads_back_the_same(basis_points: int) -> None:
+    text = catalog_rules.vat_percent_text(basis_points)
+    assert catalog_rules.parse_vat_percent(text) == basis_points
+
+
+def test_a_markets_vat_rates_keep_their_order_and_refuse_repeats() -> None:
+    assert catalog_rules.parse_vat_rates("25, 12, 6, 0") == [2500, 1200, 600, 0]
+    assert catalog_rules.parse_vat_rates("25.5;14 10,0") == [2550, 1400, 1000, 0]
+    for wrong in ("", "25, 25", "101", "25, x"):
+        with pytest.raises(ValueError):
+            catalog_rules.parse_vat_rates(wrong)
+
+
+@pytest.mark.parametrize(
+    ("typed", "sku"), [("dev-one", "DEV-ONE"), (" CON.AMBER/20 ", "CON.AMBER/20")]
+)
+def test_a_sku_is_kept_in_upper_case_as_the_scanner_reads_it(typed: str, sku: str) -> None:
+    assert catalog_rules.normalise_sku(typed) == sku
+
+
+@pytest.mark.parametrize("typed", ["", "two words", "-LEADING", "Å1", "X" * 33])
+def test_refuses_a_sku_a_scanner_could_not_type(typed: str) -> None:
+    with pytest.raises(ValueError):
+        catalog_rules.normalise_sku(typed)
+
+
+def test_a_serial_format_is_checked_before_it_is_kept() -> None:
+    catalog_rules.check_serial_pattern(r"HS\d{1,4}ON\d{7}")
+    for wrong, reason in [
+        ("HS(", "Not a regular expression"),
+        (".*", "empty serial"),
+        (r"hs\d+", "upper case"),
+        ("[a-z]+", "upper case"),
+        ("X" * 201, "at most 200"),
+    ]:
+        with pytest.raises(ValueError, match=reason):
+            catalog_rules.check_serial_pattern(wrong)
+
+
+def test_a_serial_matches_its_format_whole_not_in_part() -> None:
+    pattern = r"HS\d{1,4}ON\d{7}"
+    assert catalog_rules.serial_matches(pattern, "HS12ON0000001")
+    assert not catalog_rules.serial_matches(pattern, "XHS12ON0000001")
+    assert not catalog_rules.serial_matches(pattern, "HS12ON00000012")
