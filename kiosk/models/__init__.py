@@ -5,6 +5,7 @@ from .base import BaseModel, UTCDateTimeField
 from .customers import Customer, Registration, Voucher
 from .devices import DEVICE_EVENTS, DEVICE_STATUSES, Device, DeviceEvent
 from .sales import AgeCheck, Cart, CartLine, Claim, ClaimToken, Sale, SaleLine
+from .stock import DELIVERY_STATUSES, Delivery, DeliveryLine, LowStockLevel
 from .store import (
     PRODUCT_KINDS,
     ROLES,
@@ -45,12 +46,16 @@ MODELS = [
     SwapRefusal,
     AuditEvent,
     RateLimitHit,
+    Delivery,
+    DeliveryLine,
+    LowStockLevel,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + [
     "BaseModel",
     "UTCDateTimeField",
     "DEVICE_EVENTS",
+    "DELIVERY_STATUSES",
     "DEVICE_STATUSES",
     "PRODUCT_KINDS",
     "ROLES",
