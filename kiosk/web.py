@@ -151,9 +151,9 @@ def init_app(app: Flask) -> None:
         role_label=formatting.role_label,
     )
 
-    from . import account, auth, claim, counter, manager, swaps
+    from . import account, auth, claim, counter, manager, stock, swaps
 
-    for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, account.bp, manager.bp):
+    for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, account.bp, manager.bp, stock.bp):
         app.register_blueprint(blueprint)
     app.before_request(refuse_nul_bytes)
     app.before_request(load_tablet)

@@ -7,12 +7,12 @@ import io
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import access, clock
 from ..models import Staff, Store
-from ..services import DomainError, reports
+from ..services import DomainError, reports, stock
 from ..services import staff as staff_service
 from . import bp
 from .forms import ROLE_CHOICES, PinResetForm, RoleForm, SettingsForm, StaffForm
@@ -89,6 +89,8 @@ def replacements():
         stores=stores,
         all_stores=_all_stores(),
         history=reports.outcome_history(stores, period.end),
+        low=stock.low_stock(stores, g.store.language),
+        low_in_stores=scope == "all",
         previous_day=period.start - timedelta(days=1),
         next_day=period.end + timedelta(days=1),
         nav_args=lambda **change: _nav_args(period, scope, **change),
