@@ -361,9 +361,6 @@ class Tally:
         return next((c.name for c in self.counts if c.product_id == product_id), "")
 
 
-KIND_ORDER = {"device": 0, "consumable": 1, "accessory": 2}
-
-
 def tally(delivery: Delivery, language: str) -> Tally:
     """One query: kept lines grouped by product, refused ones (no product) by themselves."""
     name = catalog.local_name()
@@ -382,7 +379,7 @@ def tally(delivery: Delivery, language: str) -> Tally:
             refused = int(row["quantity"])
         else:
             counts.append(Count(**{**row, "quantity": int(row["quantity"])}))
-    counts.sort(key=lambda c: (KIND_ORDER.get(c.kind, 3), c.name))
+    counts.sort(key=lambda c: (catalog.KINDS.index(c.kind), c.name))
     return Tally(counts, refused)
 
 
@@ -396,33 +393,4 @@ def lines(delivery: Delivery, language: str) -> list[DeliveryLine]:
     )
     return list(
         query.where(DeliveryLine.delivery == delivery).order_by(DeliveryLine.id.desc()).objects()
-    )
-
-
-def device_models(language: str) -> list[tuple[int, str]]:
-    """The active device models, for "the model" when a serial fits several formats."""
-    return _choices("device", language)
-
-
-def counted_products(language: str) -> list[tuple[int, str]]:
-    """The active consumables and accessories, which come in by quantity."""
-    return _choices("counted", language)
-
-
-def _choices(which: str, language: str) -> list[tuple[int, str]]:
-    name = catalog.local_name()
-    kinds = Product.kind == "device" if which == "device" else Product.kind != "device"
-    query = catalog.with_local_name(Product.select(Product.id, name.alias("name")), language)
-    rows = query.where(kinds & (Product.is_active == True)).order_by(name).objects()  # noqa: E712
-    return [(row.id, row.name) for row in rows]
-
-
-def recent(store: Store, limit: int = 8) -> list[Delivery]:
-    """The store's last received deliveries, newest first, with who received each."""
-    return list(
-        Delivery.select(Delivery, Staff)
-        .join(Staff, join_type=JOIN.LEFT_OUTER, on=(Delivery.received_by == Staff.id))
-        .where((Delivery.store == store) & (Delivery.status == "received"))
-        .order_by(Delivery.received_at.desc())
-        .limit(limit)
     )

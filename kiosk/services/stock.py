@@ -16,6 +16,7 @@ from .. import clock, policy
 from ..db import write_transaction
 from ..models import (
     Customer,
+    Delivery,
     Device,
     DeviceEvent,
     LowStockLevel,
@@ -31,7 +32,6 @@ from . import DomainError, audit, catalog, unit_life
 from .swaps import typed_serial
 
 WAITING = ("replaced_out", "returned")  # waiting to go back to the maker
-KIND_ORDER = {"device": 0, "consumable": 1, "accessory": 2}
 MAX_LEVEL = 100000
 
 
@@ -116,7 +116,7 @@ def overview(stores: list[Store], language: str) -> list[StockRow]:
                     **counted,
                 )
             )
-    rows.sort(key=lambda r: (r.store.name, KIND_ORDER.get(r.kind, 3), r.name))
+    rows.sort(key=lambda r: (r.store.name, catalog.KINDS.index(r.kind), r.name))
     return rows
 
 
@@ -218,4 +218,36 @@ def life(raw_serial: str, language: str) -> UnitLife:
         model=catalog.name_in(device.product, language),
         owner=owner,
         steps=unit_life.life_of(device),
+    )
+
+
+# --- For the delivery screens ---------------------------------------------------------
+
+
+def device_models(language: str) -> list[tuple[int, str]]:
+    """The active device models, for "the model" when a serial fits several formats."""
+    return _choices("device", language)
+
+
+def counted_products(language: str) -> list[tuple[int, str]]:
+    """The active consumables and accessories, which come in by quantity."""
+    return _choices("counted", language)
+
+
+def _choices(which: str, language: str) -> list[tuple[int, str]]:
+    name = catalog.local_name()
+    kinds = Product.kind == "device" if which == "device" else Product.kind != "device"
+    query = catalog.with_local_name(Product.select(Product.id, name.alias("name")), language)
+    rows = query.where(kinds & (Product.is_active == True)).order_by(name).objects()  # noqa: E712
+    return [(row.id, row.name) for row in rows]
+
+
+def recent_deliveries(store: Store, limit: int = 8) -> list[Delivery]:
+    """The store's last received deliveries, newest first, with who received each."""
+    return list(
+        Delivery.select(Delivery, Staff)
+        .join(Staff, join_type=JOIN.LEFT_OUTER, on=(Delivery.received_by == Staff.id))
+        .where((Delivery.store == store) & (Delivery.status == "received"))
+        .order_by(Delivery.received_at.desc())
+        .limit(limit)
     )

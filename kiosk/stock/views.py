@@ -46,7 +46,7 @@ def _home(start_form: ReferenceForm, status: int = 200):
             delivery=intake.open_delivery(g.store),
             start_form=start_form,
             unit_form=UnitForm(formdata=None),
-            recent=intake.recent(g.store),
+            recent=stock_service.recent_deliveries(g.store),
             low=stock_service.low_stock([g.store], _language()) if manager else [],
             manager=manager,
         ),
@@ -99,8 +99,8 @@ def _draft_page(
             delivery=delivery,
             lines=intake.lines(delivery, language),
             tally=intake.tally(delivery, language),
-            models=intake.device_models(language),
-            counted=intake.counted_products(language),
+            models=stock_service.device_models(language),
+            counted=stock_service.counted_products(language),
             scan_form=ScanForm(formdata=None),
             quantity_form=quantity_form or QuantityForm(formdata=None),
             reference_form=reference_form or ReferenceForm(formdata=None, obj=delivery),
@@ -239,7 +239,11 @@ def set_reference(delivery_id: int):
 @bp.post("/deliveries/<int:delivery_id>/receive")
 @access.staff_required()
 def receive(delivery_id: int):
-    found = _open_or_404(delivery_id)
+    found = _delivery_or_404(delivery_id)
+    if found.status == "received":  # a double tap, or the back button: the note, once
+        return redirect(url_for("stock.note", delivery_id=found.id))
+    if found.status != "open":
+        abort(409, description=_("This delivery is no longer open: it was received or discarded."))
     try:
         receiving.receive(found, g.store, access.current_staff())
     except DomainError as err:

@@ -150,3 +150,33 @@ def test_where_is_this_unit_shows_its_life_from_any_tablet_of_the_chain(
     page.get_by_role("button", name="Find the unit").click()
     expect(page.get_by_text("No unit with serial HS9ON9999999 in the chain.")).to_be_visible()
     assert Product.select().count() == 2
+
+
+def test_stock_screens_have_no_serious_or_critical_axe_violations(
+    page: Page, live_server, shop: SimpleNamespace, models: SimpleNamespace, console
+) -> None:
+    from .test_accessibility import assert_no_serious_violations
+
+    console.allow(409, 422)
+    sticks = make.product("consumable", name="Sticks Amber")
+    with live_server.app.app_context():
+        received = intake.start(shop.store, shop.erik, "DN-1")
+        for code in ("HS1ON0000001", "HS1ON0000002", "HS1ON0000001", "WRONG1"):
+            intake.scan(received, shop.erik, code, language="en")
+        intake.add_quantity(received, shop.erik, sticks.id, 12)
+        receiving.receive(received, shop.store, shop.erik)
+        draft = intake.start(shop.store, shop.erik, "DN-2")
+        for code in ("HS1DU0000001", "HS1ON0000001", "WRONG2"):
+            intake.scan(draft, shop.erik, code, language="en")
+    open_tablet(page, "maja")
+    screens = {
+        "/stock/": "Stock",
+        f"/stock/deliveries/{draft.id}": "Delivery DN-2",
+        f"/stock/deliveries/{received.id}/note": "Receiving note",
+        "/stock/units?serial=HS1ON0000001": "Where is this unit?",
+        "/stock/levels": "Stock per product",
+    }
+    for path, heading in screens.items():
+        page.goto(path)
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        assert_no_serious_violations(page, path)
