@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from peewee import JOIN, IntegrityError, fn
+from peewee import IntegrityError, Select, fn
 
 from .. import clock, policy
 from ..db import write_transaction
+from ..extensions import db
 from ..formatting import status_label
 from ..models import Delivery, DeliveryLine, Device, Product, Staff, Store
 from . import DomainError, audit, catalog
@@ -24,16 +25,6 @@ from . import DomainError, audit, catalog
 MAX_LINES = 5000  # more than a pallet holds; it bounds the one transaction of "Receive"
 MAX_QUANTITY = 9999
 MAX_SCANNED = 64  # what a line keeps of a scan
-
-
-@dataclass(frozen=True)
-class Count:
-    """How many of one product the delivery holds so far."""
-
-    product_id: int
-    name: str
-    kind: str
-    quantity: int
 
 
 @dataclass(frozen=True)
@@ -88,31 +79,36 @@ def start(store: Store, member: Staff, reference: str) -> Delivery:
         return found
 
 
-def _touch(delivery: Delivery) -> None:
-    """Refuse a change to a delivery received or discarded meanwhile (on another tablet), or
-    to one that is not the store's at all.
+def _touch(delivery: Delivery, *, room_for_a_line: bool = False) -> None:
+    """Refuse a change to a delivery received or discarded meanwhile (on another tablet), to
+    one that is not the store's at all, or (``room_for_a_line``) to one that is full.
 
-    The conditional UPDATE also locks the row on PostgreSQL until the change commits."""
-    touched = (
-        Delivery.update(updated_at=clock.now_utc())
-        .where(
-            (Delivery.id == delivery.id)
-            & (Delivery.store == delivery.store_id)
-            & (Delivery.status == "open")
+    One conditional UPDATE checks it all, and on PostgreSQL it also locks the row until the
+    change commits; a scan pays one round trip for it, the reason is read only on refusal."""
+    where = (
+        (Delivery.id == delivery.id)
+        & (Delivery.store == delivery.store_id)
+        & (Delivery.status == "open")
+    )
+    if room_for_a_line:
+        lines = DeliveryLine.select(fn.COUNT(DeliveryLine.id)).where(
+            DeliveryLine.delivery == delivery.id
         )
-        .execute()
-    )
-    if touched == 1:
+        where &= lines < MAX_LINES
+    if Delivery.update(updated_at=clock.now_utc()).where(where).execute() == 1:
         return
-    if (
-        not Delivery.select()
+    status = (
+        Delivery.select(Delivery.status)
         .where((Delivery.id == delivery.id) & (Delivery.store == delivery.store_id))
-        .exists()
-    ):
-        raise DomainError(_("That delivery is not this store's."), status=404)
-    raise DomainError(
-        _("This delivery is no longer open: it was received or discarded."), status=409
+        .scalar()
     )
+    if status is None:
+        raise DomainError(_("That delivery is not this store's."), status=404)
+    if status != "open":
+        raise DomainError(
+            _("This delivery is no longer open: it was received or discarded."), status=409
+        )
+    _room_for_a_line(delivery)
 
 
 def set_reference(delivery: Delivery, reference: str) -> None:
@@ -226,12 +222,14 @@ def where_it_is(serial: str) -> str | None:
         .objects()
         .first()
     )
-    if known is None:
-        return None
+    return None if known is None else _known_at(serial, known.status, known.name)
+
+
+def _known_at(serial: str, status: str, store: str) -> str:
     return _("%(serial)s is already known: %(status)s at %(store)s.") % {
         "serial": serial,
-        "status": status_label(known.status),
-        "store": known.name,
+        "status": status_label(status),
+        "store": store,
     }
 
 
@@ -243,14 +241,29 @@ def _serial_refusal(
     language: str,
 ) -> tuple[str, int] | int:
     """Why a serial cannot come in with this delivery (message, status), or its model's id."""
-    known = where_it_is(serial)
-    if known is not None:
-        return known, 409
-    if (
-        DeliveryLine.select()
-        .where((DeliveryLine.delivery == delivery) & (DeliveryLine.serial == serial))
-        .exists()
-    ):
+    # Where it is in the chain, and whether this delivery has it, in one round trip.
+    status, store, twice = (
+        Select(
+            columns=[
+                Device.select(Device.status).where(Device.serial == serial).alias("status"),
+                Store.select(Store.name)
+                .join(Device, on=(Device.store == Store.id))
+                .where(Device.serial == serial)
+                .alias("store"),
+                fn.EXISTS(
+                    DeliveryLine.select(DeliveryLine.id).where(
+                        (DeliveryLine.delivery == delivery) & (DeliveryLine.serial == serial)
+                    )
+                ).alias("twice"),
+            ]
+        )
+        .bind(db)
+        .tuples()
+        .get()
+    )
+    if status is not None:
+        return _known_at(serial, status, store), 409
+    if twice:
         return _(
             "%(serial)s was scanned twice: it is already in this delivery.", serial=serial
         ), 409
@@ -283,8 +296,7 @@ def scan(
     if not raw:
         raise DomainError(_("Scan or type a serial or SKU."), field="code", status=422)
     with write_transaction():
-        _touch(delivery)
-        _room_for_a_line(delivery)
+        _touch(delivery, room_for_a_line=True)
         product, formats = _catalog_for(raw)
         if product is not None and product.kind != "device" and product.is_active:
             line, created = _add_count(delivery, member, product, 1)
@@ -348,49 +360,3 @@ def discard(delivery: Delivery, member: Staff) -> None:
             subject=delivery,
             reference=delivery.reference,
         )
-
-
-@dataclass(frozen=True)
-class Tally:
-    """The running count per model and counted product, and how many scans were refused."""
-
-    counts: list[Count]
-    refused: int
-
-    def name_of(self, product_id: int | None) -> str:
-        return next((c.name for c in self.counts if c.product_id == product_id), "")
-
-
-def tally(delivery: Delivery, language: str) -> Tally:
-    """One query: kept lines grouped by product, refused ones (no product) by themselves."""
-    name = catalog.local_name()
-    query = catalog.with_local_name(
-        DeliveryLine.select(
-            Product.id.alias("product_id"),
-            Product.kind.alias("kind"),
-            name.alias("name"),
-            fn.SUM(DeliveryLine.quantity).alias("quantity"),
-        ).join(Product, JOIN.LEFT_OUTER),
-        language,
-    ).where(DeliveryLine.delivery == delivery)
-    counts, refused = [], 0
-    for row in query.group_by(Product.id, Product.kind, name).dicts():
-        if row["product_id"] is None:
-            refused = int(row["quantity"])
-        else:
-            counts.append(Count(**{**row, "quantity": int(row["quantity"])}))
-    counts.sort(key=lambda c: (catalog.KINDS.index(c.kind), c.name))
-    return Tally(counts, refused)
-
-
-def lines(delivery: Delivery, language: str) -> list[DeliveryLine]:
-    """Every line, newest first, each with ``name`` (its product's, in ``language``)."""
-    query = catalog.with_local_name(
-        DeliveryLine.select(DeliveryLine, catalog.local_name().alias("name")).join(
-            Product, join_type=JOIN.LEFT_OUTER
-        ),
-        language,
-    )
-    return list(
-        query.where(DeliveryLine.delivery == delivery).order_by(DeliveryLine.id.desc()).objects()
-    )

@@ -17,6 +17,7 @@ from ..db import write_transaction
 from ..models import (
     Customer,
     Delivery,
+    DeliveryLine,
     Device,
     DeviceEvent,
     LowStockLevel,
@@ -222,6 +223,62 @@ def life(raw_serial: str, language: str) -> UnitLife:
 
 
 # --- For the delivery screens ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many of one product the delivery holds so far."""
+
+    product_id: int
+    name: str
+    kind: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The running count per model and counted product, and how many scans were refused."""
+
+    counts: list[Count]
+    refused: int
+
+    def name_of(self, product_id: int | None) -> str:
+        return next((c.name for c in self.counts if c.product_id == product_id), "")
+
+
+def tally(delivery: Delivery, language: str) -> Tally:
+    """One query: kept lines grouped by product, refused ones (no product) by themselves."""
+    name = catalog.local_name()
+    query = catalog.with_local_name(
+        DeliveryLine.select(
+            Product.id.alias("product_id"),
+            Product.kind.alias("kind"),
+            name.alias("name"),
+            fn.SUM(DeliveryLine.quantity).alias("quantity"),
+        ).join(Product, JOIN.LEFT_OUTER),
+        language,
+    ).where(DeliveryLine.delivery == delivery)
+    counts, refused = [], 0
+    for row in query.group_by(Product.id, Product.kind, name).dicts():
+        if row["product_id"] is None:
+            refused = int(row["quantity"])
+        else:
+            counts.append(Count(**{**row, "quantity": int(row["quantity"])}))
+    counts.sort(key=lambda c: (catalog.KINDS.index(c.kind), c.name))
+    return Tally(counts, refused)
+
+
+def lines(delivery: Delivery, language: str) -> list[DeliveryLine]:
+    """Every line, newest first, each with ``name`` (its product's, in ``language``)."""
+    query = catalog.with_local_name(
+        DeliveryLine.select(DeliveryLine, catalog.local_name().alias("name")).join(
+            Product, join_type=JOIN.LEFT_OUTER
+        ),
+        language,
+    )
+    return list(
+        query.where(DeliveryLine.delivery == delivery).order_by(DeliveryLine.id.desc()).objects()
+    )
 
 
 def device_models(language: str) -> list[tuple[int, str]]:

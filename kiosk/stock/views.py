@@ -97,8 +97,8 @@ def _draft_page(
         render_template(
             "stock/delivery.html",
             delivery=delivery,
-            lines=intake.lines(delivery, language),
-            tally=intake.tally(delivery, language),
+            lines=stock_service.lines(delivery, language),
+            tally=stock_service.tally(delivery, language),
             models=stock_service.device_models(language),
             counted=stock_service.counted_products(language),
             scan_form=ScanForm(formdata=None),
@@ -142,7 +142,7 @@ def _scan_answer(
     if not _is_htmx():
         flash(message)
         return redirect(url_for("stock.delivery", delivery_id=delivery.id))
-    tally = intake.tally(delivery, _language())
+    tally = stock_service.tally(delivery, _language())
     if line is not None:
         line.name = tally.name_of(line.product_id)
     return (
@@ -275,14 +275,14 @@ def note(delivery_id: int):
     found = _delivery_or_404(delivery_id)
     if found.status != "received":
         return redirect(url_for("stock.delivery", delivery_id=found.id))
-    all_lines = intake.lines(found, _language())
+    all_lines = stock_service.lines(found, _language())
     paper = "a4" if request.args.get("paper") == "a4" else "80mm"
     return render_template(
         "stock/note.html",
         delivery=found,
         kept=[line for line in reversed(all_lines) if not line.refusal],
         refused=[line for line in reversed(all_lines) if line.refusal],
-        tally=intake.tally(found, _language()),
+        tally=stock_service.tally(found, _language()),
         paper=paper,
     )
 
