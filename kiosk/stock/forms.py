@@ -6,6 +6,7 @@ from ..counter.forms import ScanForm as CounterScanForm
 from ..fields import Form
 from ..services.intake import MAX_QUANTITY
 from ..services.stock import MAX_LEVEL
+from ..swaps.forms import FindForm
 
 # An id the database can hold: a bigger number is no product, not an overflow.
 MAX_ID = 2**31 - 1
@@ -52,17 +53,12 @@ class QuantityForm(Form):
     )
 
 
-class UnitForm(Form):
-    class Meta:
-        csrf = False  # a GET search changes nothing
+class UnitForm(FindForm):
+    """The swap desk's serial search, for any unit of the chain."""
 
-    serial = StringField(
-        _l("Serial"),
-        validators=[
-            DataRequired(_l("Scan or type the serial number under the box.")),
-            Length(max=80, message=_l("That is too long to be a serial.")),
-        ],
-    )
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.serial.label.text = _l("Serial")
 
 
 class LowLevelForm(Form):
