@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app kiosk
 
-.PHONY: run test soak lint lock bench bench-import translations messages chromium clean help
+.PHONY: run test soak lint lock bench bench-import bench-intake translations messages chromium clean help
 
 help:
 	@echo "make run    set up and serve the kiosk on http://127.0.0.1:8000"
@@ -82,6 +82,11 @@ bench: $(BENCH_STAMP) translations
 # the app on SQLite and PostgreSQL (bound: 10 s an import). Needs no Locust.
 bench-import: $(STAMP) translations
 	$(BIN)/python bench/catalog_import.py
+
+# Only the intake phase (one tablet scanning a 500-serial delivery at 10 a second), on a small
+# data set; it rewrites only its own part of docs/BENCHMARKS.md.
+bench-intake: $(BENCH_STAMP) translations
+	BENCH_ONLY=intake bash bench/run.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

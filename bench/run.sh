@@ -8,6 +8,9 @@
 # BENCH_PHASE_SECONDS (20) per hot path, BENCH_DATABASES ("sqlite postgres"). QUICK=1: a
 # small set, short phases and fewer probes, printed but not written into docs/BENCHMARKS.md
 # (BENCH_PUBLISH=1 writes it anyway).
+# BENCH_ONLY=intake (`make bench-intake`): only the intake phase (one tablet scanning
+# BENCH_INTAKE_SERIALS (500) serials at BENCH_INTAKE_RATE (10) a second, then receiving them)
+# on a small data set; it writes only its own part of docs/BENCHMARKS.md.
 # It talks only to 127.0.0.1, and stops every server it started, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +20,7 @@ BIN=$PWD/.venv/bin
 if [ -n "${QUICK:-}" ]; then
     : "${BENCH_STORES:=6}" "${BENCH_DAYS:=30}" "${BENCH_PHASE_SECONDS:=4}" "${BENCH_SHELF:=100}"
     : "${BENCH_WARMUP_SECONDS:=3}" "${BENCH_PROBE_REPEATS:=15}" "${BENCH_REPORT_REPEATS:=30}"
+    : "${BENCH_INTAKE_SERIALS:=100}"
     export BENCH_PROBE_REPEATS BENCH_REPORT_REPEATS
 fi
 WARMUP=${BENCH_WARMUP_SECONDS:-12}
@@ -26,6 +30,9 @@ SHELF=${BENCH_SHELF:-500}
 TABLETS=${BENCH_TABLETS:-16}
 PHASE=${BENCH_PHASE_SECONDS:-20}
 DATABASES=${BENCH_DATABASES:-sqlite postgres}
+ONLY=${BENCH_ONLY:-}
+INTAKE_SERIALS=${BENCH_INTAKE_SERIALS:-500}
+INTAKE_RATE=${BENCH_INTAKE_RATE:-10}
 PG=postgresql://postgres@127.0.0.1:5432
 PG_DB=kiosk_bench
 
@@ -135,13 +142,25 @@ say "machine"
     echo "sqlite: $("$BIN/python" -c 'import sqlite3; print(sqlite3.sqlite_version)')"
     echo "locust: $("$BIN/locust" --version 2>&1 | head -n1)"
     echo "gunicorn workers: $("$BIN/python" -c 'import multiprocessing as m; print(m.cpu_count() * 2 + 1)')"
-    echo "data set: $STORES stores x $DAYS days, $SHELF units per model on each shelf"
-    echo "load: $TABLETS tablets, $PHASE s per phase"
+    if [[ $ONLY == intake ]]; then
+        echo "data set: 2 stores x 30 days (the intake phase only)"
+    else
+        echo "data set: $STORES stores x $DAYS days, $SHELF units per model on each shelf"
+        echo "load: $TABLETS tablets, $PHASE s per phase"
+    fi
+    echo "intake: $INTAKE_SERIALS serials at $INTAKE_RATE a second"
     echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
 } | tee "$OUT/machine.txt"
 
 "$BIN/python" bench/sampler.py "$OUT/cpu.jsonl" $$ &
 SAMPLER=$!
+
+# intake RESULT_NAME: the intake phase against the kiosk on $kiosk (bench/intake.py).
+intake() {
+    say "$database: one tablet scanning $INTAKE_SERIALS serials at $INTAKE_RATE a second"
+    "$BIN/python" bench/intake.py "http://127.0.0.1:$kiosk" "$OUT/$1-fixtures.json" \
+        "$OUT/$1-intake.json" --serials "$INTAKE_SERIALS" --rate "$INTAKE_RATE"
+}
 
 first=1
 for database in $DATABASES; do
@@ -151,6 +170,20 @@ for database in $DATABASES; do
     fi
 
     if [[ $database == postgres ]]; then drop_postgres; fi
+
+    if [[ $ONLY == intake ]]; then
+        touch "$OUT/intake-only"
+        say "$database: a small set for the intake phase"
+        fresh_database "$database" ""
+        "$BIN/flask" --app kiosk demo --days 30 --stores 2 | tee "$OUT/$database-intake-demo.txt"
+        "$BIN/python" bench/fixtures.py "$OUT/$database-fixtures.json" 1
+        serve kiosk /signin wsgi:app
+        kiosk=$PORT
+        intake "$database"
+        cp "$WORK"/kiosk.log "$OUT/$database-gunicorn.log" 2>/dev/null || true
+        unserve
+        continue
+    fi
 
     say "$database: the 30-day set (the report's baseline)"
     fresh_database "$database" _30d
@@ -193,6 +226,7 @@ for database in $DATABASES; do
     locust=$!
     PIDS+=("$locust")
     wait "$locust" || echo "bench: Locust ended with status $? (see $OUT/$database-locust.txt)"
+    intake "$database"
     cp "$WORK"/kiosk.log "$OUT/$database-gunicorn.log" 2>/dev/null || true
     unserve
 done

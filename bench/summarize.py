@@ -216,14 +216,67 @@ def pages_section(measure: dict[str, Any], goals: list[str]) -> str:
     return "\n".join([*lines, ""])
 
 
+GOAL_INTAKE_P99_MS = 50.0
+
+
+def intake_section(out: Path, goals: list[str]) -> str:
+    """The intake phase (bench/intake.py): one tablet scanning a delivery at scanner speed."""
+    runs = {db: load(out / f"{db}-intake.json") for db in ("sqlite", "postgres")}
+    runs = {db: run for db, run in runs.items() if run}
+    if not runs:
+        return ""
+    lines = [
+        "## Intake phase",
+        "",
+        "*Answer*: request to answer; *from the scan*: the scan's due moment to its answer.",
+        "",
+        "| database | scans | rate /s | statuses | lost | answer p50 / p95 / p99 / max ms "
+        "| from the scan p99 ms | receive ms | units in stock / received steps |",
+        "| --- | ---: | ---: | --- | ---: | --- | ---: | ---: | --- |",
+    ]
+    for database, run in runs.items():
+        answers = sorted(run["answer_ms"])
+        waited = sorted(run["from_scan_ms"])
+        counted = run["database"]
+        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(run["statuses"].items()))
+        lines.append(
+            f"| {database} | {len(answers)} | {run['rate']:g} | {statuses} | {run['lost']} "
+            f"| {fmt(pct(answers, 50))} / {fmt(pct(answers, 95))} / {fmt(pct(answers, 99))} "
+            f"/ {fmt(answers[-1])} | {fmt(pct(waited, 99))} | {run['receive_ms']:.0f} "
+            f"| {counted['units_in_stock_here']} / {counted['received_steps']} |"
+        )
+        met = run["lost"] == 0 and pct(waited, 99) <= GOAL_INTAKE_P99_MS
+        goals.append(
+            f"- {database}, intake: {len(answers)} scans at {run['rate']:g}/s, {run['lost']} "
+            f"lost (goal 0), p99 {pct(waited, 99):.1f} ms from the scan (goal ≤ 50 ms): "
+            f"**{'met' if met else 'missed'}**"
+        )
+    return "\n".join([*lines, ""])
+
+
 PUBLISH_START = "<!-- bench:start -->"
 PUBLISH_END = "<!-- bench:end -->"
+INTAKE_START = "<!-- bench-intake:start -->"
+INTAKE_END = "<!-- bench-intake:end -->"
+
+
+def machine(out: Path) -> list[str]:
+    return ["```", (out / "machine.txt").read_text().strip(), "```"]
+
+
+def intake_summary(out: Path) -> str:
+    """The intake phase alone, with the machine it ran on: its own part of BENCHMARKS.md."""
+    goals: list[str] = []
+    section = intake_section(out, goals)
+    if not section:
+        return ""
+    return "\n".join([f"# Intake run {out.name}", "", *machine(out), "", section, *goals, ""])
 
 
 def summary(out: Path) -> str:
     cpu = [json.loads(line) for line in (out / "cpu.jsonl").read_text().splitlines() if line]
     goals: list[str] = []
-    parts = ["# Bench run " + out.name, "", "```", (out / "machine.txt").read_text().strip(), "```"]
+    parts = ["# Bench run " + out.name, "", *machine(out)]
     fixtures = {db: load(out / f"{db}-fixtures.json") for db in ("sqlite", "postgres")}
     rows = next((f["rows"] for f in fixtures.values() if f), {})
     if rows:
@@ -242,25 +295,33 @@ def summary(out: Path) -> str:
     return "\n".join(parts)
 
 
-def publish(text: str, document: Path) -> None:
+def publish(
+    text: str, document: Path, markers: tuple[str, str] = (PUBLISH_START, PUBLISH_END)
+) -> None:
     """Replace what lies between the markers; one heading level down, under the page's own."""
     page = document.read_text()
-    start, end = page.find(PUBLISH_START), page.find(PUBLISH_END)
+    start_mark, end_mark = markers
+    start, end = page.find(start_mark), page.find(end_mark)
     if start < 0 or end < start:
-        raise SystemExit(f"summarize: {document} lacks the {PUBLISH_START} / {PUBLISH_END} lines")
+        raise SystemExit(f"summarize: {document} lacks the {start_mark} / {end_mark} lines")
     body = "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
     note = "<!-- Written by `make bench` (summarize.py --publish): edit outside the markers. -->"
     document.write_text(
-        page[: start + len(PUBLISH_START)] + f"\n{note}\n\n{body.strip()}\n\n" + page[end:]
+        page[: start + len(start_mark)] + f"\n{note}\n\n{body.strip()}\n\n" + page[end:]
     )
 
 
 def main() -> None:
+    """A full run publishes both parts; an intake run (``make bench-intake``) only its own."""
     out = Path(sys.argv[1])
-    text = summary(out)
-    print(text)
+    text = "" if (out / "intake-only").exists() else summary(out)
+    intake = intake_summary(out)
+    print("\n".join(part for part in (text, intake) if part))
     if len(sys.argv) == 4 and sys.argv[2] == "--publish":
-        publish(text, Path(sys.argv[3]))
+        if text:
+            publish(text, Path(sys.argv[3]))
+        if intake:
+            publish(intake, Path(sys.argv[3]), (INTAKE_START, INTAKE_END))
 
 
 if __name__ == "__main__":

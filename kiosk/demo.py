@@ -35,6 +35,7 @@ from .models import (
     Customer,
     Device,
     DeviceEvent,
+    LowStockLevel,
     Market,
     ModelSuccessor,
     Product,
@@ -161,6 +162,7 @@ INSERT_ORDER = (
     ProductName,
     ModelSuccessor,
     StockLevel,
+    LowStockLevel,
     Customer,
     Registration,
     Voucher,
@@ -383,6 +385,11 @@ def _store(
             product=chain.products[sku]["id"],
             quantity=rng.randint(40, 200),
         )
+    # Low-stock levels the manager would set: the newest model and the slower packs run
+    # low on the demo's shelf, so the manager's home has a signal to show.
+    for sku in [*chain.device_skus, *chain.small_skus]:
+        level = 50 if sku == chain.device_skus[-1] else 20 if sku in chain.device_skus else 60
+        batch.add(LowStockLevel, store=store_id, product=chain.products[sku]["id"], level=level)
     received = datetime.combine(chain.now.date() - timedelta(days=chain.days), time(8), UTC)
     for sku in chain.device_skus:
         for _ in range(chain.shelf):

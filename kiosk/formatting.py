@@ -94,16 +94,6 @@ UNIT_STATE_LABELS = {
     "opened": _l("Opened, back to the maker"),
     "faulty": _l("Faulty, back to the maker"),
 }
-DEVICE_STATUS_LABELS = {
-    "in_stock": _l("in stock"),
-    "sold": _l("with the customer"),
-    "returned": _l("returned"),
-    "replaced_out": _l("swapped out"),
-    "in_transit": _l("in transit"),
-    "shipped": _l("shipped to the maker"),
-    "lost": _l("lost"),
-    "damaged": _l("damaged"),
-}
 COUNT_REASON_LABELS = {
     "lost": _l("Lost"),
     "damaged": _l("Damaged"),
@@ -150,10 +140,49 @@ def unit_state_label(state: str) -> str:
     return str(UNIT_STATE_LABELS.get(state, state))
 
 
-def status_label(status: str) -> str:
-    """A unit's status in the store's words (every status there is, so no page breaks on one)."""
-    return str(DEVICE_STATUS_LABELS.get(status, status))
-
-
 def count_reason_label(reason: str) -> str:
     return str(COUNT_REASON_LABELS.get(reason, reason))
+
+
+# A unit's status and the steps of its life (models.DEVICE_STATUSES, DEVICE_EVENTS).
+STATUS_LABELS = {
+    "in_stock": _l("in stock"),
+    "sold": _l("sold"),
+    "returned": _l("returned under money back, waiting to go back to the maker"),
+    "replaced_out": _l("swapped out, waiting to go back to the maker"),
+    "in_transit": _l("in transit between stores"),
+    "shipped": _l("shipped back to the maker"),
+    "lost": _l("lost"),
+    "damaged": _l("damaged"),
+}
+EVENT_LABELS = {
+    "received": _l("Received into stock"),
+    "sold": _l("Sold"),
+    "registered": _l("Registered to a customer"),
+    "swapped_out": _l("Swapped out as faulty"),
+    "replacement": _l("Handed out as a replacement"),
+    "returned": _l("Returned under money back"),
+    "restocked": _l("Back on the shelf"),
+    "packed": _l("Packed to go back to the maker"),
+    "unpacked": _l("Taken out of a shipment"),
+    "shipped": _l("Shipped to the maker"),
+    "credited": _l("Credited by the maker"),
+    "transfer_sent": _l("Sent to another store"),
+    "transfer_received": _l("Received from another store"),
+    "transfer_cancelled": _l("Transfer cancelled"),
+    "counted": _l("Stock count"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def event_label(event: str) -> str:
+    return str(EVENT_LABELS.get(event, event))
+
+
+def local_time_zoned(at: datetime, tz_name: str) -> str:
+    """The store's wall clock with its zone named, for steps that happen in several stores:
+    ``2026-03-10 14:05 CET``."""
+    return clock.local_now(tz_name, at).strftime("%Y-%m-%d %H:%M %Z")

@@ -24,6 +24,8 @@ class Area:
     # What an admin sees instead, where the area does more for them (the back office).
     admin_label: LazyString | None = None
     admin_hint: LazyString | None = None
+    # Further blueprints whose pages belong to this area (its bar entry is marked there).
+    also: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -34,6 +36,12 @@ class Area:
 AREAS: tuple[Area, ...] = (
     Area("counter.cart", _l("Sell"), _l("Cart, age check, receipt")),
     Area("swaps.find", _l("Swap"), _l("Warranty, accident, money back")),
+    Area(
+        "stock.home",
+        _l("Stock"),
+        _l("Deliveries, where is this unit, back to the maker, transfers, counts"),
+        also=("returns", "transfers", "counts"),
+    ),
     Area(
         "manager.replacements",
         _l("Reports"),
@@ -64,4 +72,4 @@ def areas_for(member: Staff | None) -> list[Area]:
 
 
 def is_current(area: Area) -> bool:
-    return request.blueprint == area.key
+    return request.blueprint in (area.key, *area.also)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 SWAP_CASES: tuple[str, ...] = (
     "defect",
@@ -590,6 +591,66 @@ def check_serial_pattern(pattern: str) -> None:
         raise ValueError("Serials are stored in upper case: write the pattern's letters so.")
 
 
-def serial_matches(pattern: str, serial: str) -> bool:
-    """Whether a normalised serial has a model's format (the whole serial, not a part)."""
-    return re.fullmatch(pattern, serial) is not None
+# --- Stock coming in ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SerialModel:
+    """Which device model a scanned serial is, read from the catalog's serial formats.
+
+    ``product_id`` is the model, or None when the serial is refused. ``code``: ``"format"``
+    (exactly one model's format fits), ``"chosen"`` (the model chosen on screen decided),
+    ``"ambiguous"`` (several formats fit and none of them is the chosen model) or
+    ``"no_format"`` (no model has a format that fits). ``candidates``: the models that fit.
+    """
+
+    product_id: int | None
+    code: str
+    candidates: tuple[int, ...] = ()
+
+
+@lru_cache(maxsize=256)
+def _serial_format(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def serial_fits_format(serial: str, pattern: str | None) -> bool:
+    """Whether a normalised serial is, as a whole, in a model's format (a regular expression).
+
+    A model without a format, or with one that is not a valid expression, fits nothing.
+    """
+    compiled = _serial_format(pattern) if pattern else None
+    return compiled is not None and compiled.fullmatch(serial) is not None
+
+
+def model_for_serial(
+    serial: str, formats: dict[int, str | None], chosen: int | None = None
+) -> SerialModel:
+    """The device model of a serial at intake, from each model's format (``formats``: model
+    id -> its serial format, for the device models a delivery may hold).
+
+    One format fits: that model, whatever is chosen (a delivery mixes models). Several fit:
+    the model chosen on screen, if it is one of them; otherwise the serial is refused until
+    one is chosen. None fits: refused as a format no model has, unless the chosen model has
+    no format yet, which only the person scanning can vouch for.
+    """
+    fits = tuple(
+        sorted(pid for pid, pattern in formats.items() if serial_fits_format(serial, pattern))
+    )
+    if len(fits) == 1:
+        return SerialModel(fits[0], "format", fits)
+    if fits:
+        if chosen in fits:
+            return SerialModel(chosen, "chosen", fits)
+        return SerialModel(None, "ambiguous", fits)
+    if chosen is not None and chosen in formats and not formats[chosen]:
+        return SerialModel(chosen, "chosen")
+    return SerialModel(None, "no_format")
+
+
+def below_low_stock(on_hand: int, level: int | None) -> bool:
+    """A product runs low when fewer are on the shelf than the level its store set (0: never)."""
+    return level is not None and level > 0 and on_hand < level

@@ -177,11 +177,12 @@ def init_app(app: Flask) -> None:
         counts,
         manager,
         returns,
+        stock,
         swaps,
         transfers,
     )
 
-    for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, account.bp, manager.bp):
+    for blueprint in (auth.bp, counter.bp, swaps.bp, claim.bp, account.bp, manager.bp, stock.bp):
         app.register_blueprint(blueprint)
     for blueprint in (returns.bp, transfers.bp, counts.bp, backoffice.bp):
         app.register_blueprint(blueprint)

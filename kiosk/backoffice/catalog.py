@@ -76,7 +76,7 @@ def _try_serial(form: ProductForm) -> str | None:
         policy.check_serial_pattern(pattern)
     except ValueError:
         return None  # the pattern's own error shows at its field
-    if not policy.serial_matches(pattern, serial):
+    if not policy.serial_fits_format(serial, pattern):
         return _("%(serial)s does not have this format.", serial=serial)
     return None
 

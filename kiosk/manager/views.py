@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import access, clock
 from ..csv_export import csv_response
 from ..models import Market, Staff, Store
-from ..services import DomainError, reports, returns, sales_reports
+from ..services import DomainError, reports, returns, sales_reports, stock
 from ..services import staff as staff_service
 from . import bp
 from .forms import (
@@ -139,8 +139,11 @@ def replacements():
         lambda period: {
             "report": reports.replacements(stores, period),
             "history": reports.outcome_history(stores, period.end),
-            # The manager's home: units that should have gone back to the maker by now.
+            # The manager's home: units that should have gone back to the maker by now,
+            # and products whose stock fell under their level.
             "overdue": returns.overdue_count(stores),
+            "low": stock.low_stock(stores, g.store.language),
+            "low_in_stores": scope == "all",
         },
     )
 

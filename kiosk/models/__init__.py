@@ -16,6 +16,7 @@ from .movements import (
 )
 from .sales import AgeCheck, Cart, CartLine, Claim, ClaimToken, Sale, SaleLine
 from .sessions import WebSession
+from .stock import DELIVERY_STATUSES, Delivery, DeliveryLine, LowStockLevel
 from .store import (
     PRODUCT_KINDS,
     ROLES,
@@ -65,12 +66,16 @@ MODELS = [
     RateLimitHit,
     WebSession,
     CatalogImport,
+    Delivery,
+    DeliveryLine,
+    LowStockLevel,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + [
     "BaseModel",
     "UTCDateTimeField",
     "DEVICE_EVENTS",
+    "DELIVERY_STATUSES",
     "DEVICE_STATUSES",
     "PRODUCT_KINDS",
     "ROLES",

@@ -6,7 +6,7 @@ its name is the store's language's name, or the chain's own name when none was g
 
 from __future__ import annotations
 
-from peewee import JOIN, fn
+from peewee import JOIN, Expression, Select, fn
 
 from ..models import Product, ProductName, ProductPrice, Store
 
@@ -79,3 +79,18 @@ def name_in(product: Product, language: str) -> str:
         .scalar()
     )
     return translated or product.name
+
+
+def local_name() -> Expression:
+    """A product's name in the language ``with_local_name`` joined, or the chain's own name."""
+    return fn.COALESCE(ProductName.name, Product.name)
+
+
+def with_local_name(query: Select, language: str) -> Select:
+    """``query`` (which reaches Product) joined to the product's name in ``language``."""
+    return query.join_from(
+        Product,
+        ProductName,
+        JOIN.LEFT_OUTER,
+        on=(ProductName.product == Product.id) & (ProductName.language == language),
+    )

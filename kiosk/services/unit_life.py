@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from peewee import JOIN
 
 from .. import clock
 from ..models import Device, DeviceEvent, Product, Staff, Store
@@ -56,7 +57,7 @@ def life_of(device: Device | int) -> list[DeviceEvent]:
         DeviceEvent.select(DeviceEvent, Store, Staff)
         .join(Store)
         .switch(DeviceEvent)
-        .join(Staff, on=(DeviceEvent.staff == Staff.id), join_type="LEFT OUTER")
+        .join(Staff, on=(DeviceEvent.staff == Staff.id), join_type=JOIN.LEFT_OUTER)
         .where(DeviceEvent.device == device)
         .order_by(DeviceEvent.created_at, DeviceEvent.id)
     )

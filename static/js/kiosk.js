@@ -128,7 +128,13 @@
   });
 
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-print]")) window.print();
+    var print = event.target.closest("[data-print]");
+    if (!print) return;
+    // A paper named on the button (the receiving note's 80 mm or A4) picks the page size.
+    if (print.dataset.print) {
+      document.querySelectorAll("[data-paper]").forEach(function (el) { el.dataset.paper = print.dataset.print; });
+    }
+    window.print();
   });
 })();
 

@@ -33,6 +33,13 @@ from .test_counter import Tablet
 from .test_shell import open_tablet
 
 pytestmark = pytest.mark.browser
+
+
+def to_stock(page: Page) -> None:
+    """The Stock area of the staff bar, where a shift finds everything after the counter."""
+    page.get_by_role("banner").get_by_role("link", name="Stock", exact=True).click()
+
+
 MANAGER = {"width": 1366, "height": 768}
 
 
@@ -82,6 +89,7 @@ def test_three_swaps_packed_printed_shipped_and_credited(
         swapped.append(Device.get_by_id(old.id))
 
     open_tablet(page, "maja")
+    to_stock(page)
     page.get_by_role("link", name="Back to the maker").click()
     waiting = page.get_by_test_id("waiting")
     for unit in swapped:
@@ -144,6 +152,7 @@ def test_a_transfer_with_one_unit_missing_on_arrival(
     units = [make.device(shop.store, shop.model, serial=f"TR{n}") for n in range(3)]
 
     open_tablet(page, "erik")
+    to_stock(page)
     page.get_by_role("link", name="Transfers").click()
     page.get_by_label("Send to").select_option(label="Kiosk London Soho")
     page.get_by_role("button", name="Start a transfer").click()
@@ -159,6 +168,7 @@ def test_a_transfer_with_one_unit_missing_on_arrival(
     page.get_by_role("banner").get_by_role("button", name="Lock").click()
     page.context.clear_cookies()
     open_tablet(page, "lena")
+    to_stock(page)
     page.get_by_role("link", name="Transfers").click()
     page.get_by_role("link", name=re.compile(r"^Transfer \d+$")).click()
     for unit in units[:2]:
@@ -199,6 +209,7 @@ def test_a_stock_count_with_one_missing_and_one_unexpected_unit(
     stray = make.device(shop.store, shop.model, serial="LOST1", status="lost")
 
     open_tablet(page, "maja")
+    to_stock(page)
     page.get_by_role("link", name="Stock count").click()
     page.get_by_label("What to count").select_option(label="Heat Device One")
     page.get_by_role("button", name="Start counting").click()

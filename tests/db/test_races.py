@@ -17,8 +17,23 @@ from flask import Flask
 
 from kiosk import clock
 from kiosk.extensions import db
-from kiosk.models import AgeCheck, Cart, CartLine, Claim, Device, Sale, SaleLine, Swap, Voucher
-from kiosk.services import DomainError, claiming, claims, registrations, swaps
+from kiosk.models import (
+    AgeCheck,
+    AuditEvent,
+    Cart,
+    CartLine,
+    Claim,
+    Delivery,
+    Device,
+    DeviceEvent,
+    Product,
+    Sale,
+    SaleLine,
+    StockLevel,
+    Swap,
+    Voucher,
+)
+from kiosk.services import DomainError, claiming, claims, intake, receiving, registrations, swaps
 from kiosk.services.sales import complete_sale
 from tests import factories as make
 
@@ -252,3 +267,46 @@ def test_two_tablets_sending_one_unit_send_it_in_one_transfer(app: Flask, world)
         assert Device.get_by_id(unit.id).status == "in_transit"
     assert Transfer.select().where(Transfer.status == "in_transit").count() == TRIALS
     assert DeviceEvent.select().where(DeviceEvent.event == "transfer_sent").count() == TRIALS
+
+
+def test_two_tablets_receiving_one_serial_receive_it_once(app: Flask, world) -> None:
+    """Two stores' deliveries both hold one serial (a supplier's mistake): of the two
+    "Receive" taps exactly one wins; nothing of the loser's delivery is written, and its
+    person is told where the unit is."""
+    shop, model = world
+    Product.update(serial_pattern=r"RX\d{7}").where(Product.id == model.id).execute()
+    sticks = make.product("consumable")
+    other = make.store(name="Kiosk Malmö")
+    people = {shop.store.id: shop.erik, other.id: make.staff(other)}
+    for trial in range(TRIALS):
+        shared = f"RX{trial:07d}"
+        own = {shop.store.id: f"RX{5_000_000 + trial}", other.id: f"RX{6_000_000 + trial}"}
+        deliveries = []
+        for store in (shop.store, other):
+            delivery = intake.start(store, people[store.id], f"DN-{trial}")
+            for code in (shared, own[store.id], sticks.sku):
+                intake.scan(delivery, people[store.id], code, language="en")
+            deliveries.append((delivery, store))
+        packs_before = {s.store_id: s.quantity for s in StockLevel.select()}
+        results = race(
+            app, *[lambda d=d, s=s: receiving.receive(d, s, people[s.id]) for d, s in deliveries]
+        )
+        winners = [i for i, r in enumerate(results) if not isinstance(r, DomainError)]
+        assert len(winners) == 1, (trial, results)
+        won_store = deliveries[winners[0]][1]
+        loser, lost_store = deliveries[1 - winners[0]]
+        told = results[1 - winners[0]].message
+        assert f"{shared} is already known: in stock at {won_store.name}" in told, told
+        unit = Device.get(Device.serial == shared)
+        assert unit.store_id == won_store.id
+        assert DeviceEvent.select().where(DeviceEvent.device == unit).count() == 1
+        assert Device.select().where(Device.serial == own[won_store.id]).exists()
+        assert not Device.select().where(Device.serial == own[lost_store.id]).exists()
+        assert not DeviceEvent.select().where(DeviceEvent.subject_id == loser.id).exists()
+        packs = {s.store_id: s.quantity for s in StockLevel.select()}
+        assert packs.get(lost_store.id) == packs_before.get(lost_store.id)
+        assert packs[won_store.id] == packs_before.get(won_store.id, 0) + 1
+        assert Delivery.get_by_id(loser.id).status == "open"
+        intake.discard(Delivery.get_by_id(loser.id), people[lost_store.id])
+    assert Device.select().where(Device.serial.startswith("RX")).count() == 2 * TRIALS
+    assert AuditEvent.select().where(AuditEvent.action == "stock.received").count() == TRIALS

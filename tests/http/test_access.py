@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kiosk import clock
-from kiosk.models import Sale, Shipment, StockCount, Swap, Transfer
+from kiosk.models import Delivery, Sale, Shipment, StockCount, Swap, Transfer
 from tests import factories as make
 from tests.conftest import AuthActions, csrf_from
 
@@ -98,6 +98,19 @@ EXPECTED: dict[str, dict[str, int] | None] = {
     "counts.count": STAFF_ONLY,
     "counts.scan": None,
     "counts.close": None,
+    "stock.home": STAFF_ONLY,
+    "stock.start_delivery": None,
+    "stock.delivery": STAFF_ONLY,  # the store's open delivery
+    "stock.scan": None,
+    "stock.add_quantity": None,
+    "stock.remove_line": None,
+    "stock.set_reference": None,
+    "stock.receive": None,
+    "stock.discard": None,
+    "stock.note": row(302, 302, 302, 302, 302),  # not received yet: back to the delivery
+    "stock.unit": STAFF_ONLY,
+    "stock.levels": MANAGERS_ONLY,
+    "stock.set_level": None,
     "claim.enter_code": EVERYONE_200,
     "claim.open_token": row(404, 404, 404, 404, 404),  # an unknown token
     "claim.confirm": None,
@@ -162,7 +175,15 @@ def world(app: Flask, shop):  # noqa: ANN201
         local_date=date.today(),
     )
     now = clock.now_utc()
+    delivery = Delivery.create(
+        store=shop.store,
+        reference="DN-1",
+        created_at=clock.now_utc(),
+        updated_at=clock.now_utc(),
+    )
     values = {
+        "delivery_id": delivery.id,
+        "store_id": shop.store.id,
         "product_id": model.id,
         "sale_id": sale.id,
         "device_id": old.id,
@@ -178,7 +199,6 @@ def world(app: Flask, shop):  # noqa: ANN201
         ).id,
         "count_id": StockCount.create(store=shop.store, started_by=shop.erik, started_at=now).id,
         "market_id": shop.store.market_id,
-        "store_id": shop.store.id,
         "upload_id": 1,
     }
     return values

@@ -65,7 +65,7 @@ def test_swedish_store_shows_the_home_screen_in_swedish(client: FlaskClient, aut
     home = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert home.status_code == 200
     assert _html_lang(home.text) == "sv"
-    assert _door_titles(home.text) == ["Sälj", "Byte"]
+    assert _door_titles(home.text) == ["Sälj", "Byte", "Lager"]
     assert "Varukorg, ålderskontroll, kvitto" in home.text
     assert "Erik · Personal" in home.text
     assert ">Lås<" in home.text
@@ -78,7 +78,7 @@ def test_english_store_shows_the_home_screen_in_english(client: FlaskClient, aut
     home = client.get("/", headers={"Accept-Language": "sv-SE,sv;q=0.9"})
     assert home.status_code == 200
     assert _html_lang(home.text) == "en"
-    assert _door_titles(home.text) == ["Sell", "Swap"]
+    assert _door_titles(home.text) == ["Sell", "Swap", "Stock"]
     assert "Erik · Staff" in home.text
     assert "Sälj" not in home.text
 
@@ -87,7 +87,7 @@ def test_swedish_manager_sees_reports_and_role_in_swedish(client: FlaskClient, a
     _store_speaks(shop, "sv")
     auth.sign_in("maja")
     home = client.get("/")
-    assert _door_titles(home.text) == ["Sälj", "Byte", "Rapporter", "Sortiment"]
+    assert _door_titles(home.text) == ["Sälj", "Byte", "Lager", "Rapporter", "Sortiment"]
     assert "Maja · Butikschef" in home.text
 
 

@@ -40,11 +40,15 @@ def test_every_staff_screen_has_the_bar_with_the_store_and_the_areas_of_the_role
         "/counter/": "Sell",
         "/swaps/": "Swap",
         f"/swaps/devices/{unit.id}": "Swap",
+        "/stock/": "Stock",
+        "/returns/": "Stock",
     }
     for path, current in screens.items():
         page = client.get(path)
         assert page.status_code == 200, path
-        assert bar_links(page.text) == [("Sell", current == "Sell"), ("Swap", current == "Swap")]
+        assert bar_links(page.text) == [
+            (area, current == area) for area in ("Sell", "Swap", "Stock")
+        ], path
         assert 'data-testid="store-name">Kiosk Test City<' in page.text, path
         assert ">Lock</button>" in page.text, path
 
@@ -52,7 +56,13 @@ def test_every_staff_screen_has_the_bar_with_the_store_and_the_areas_of_the_role
     auth.enter_pin(shop.manager.id, "1111")
     for path in ("/manager/", "/manager/staff", "/manager/settings", "/counter/"):
         links = bar_links(client.get(path).text)
-        assert [label for label, _current in links] == ["Sell", "Swap", "Reports", "Catalog"], path
+        assert [label for label, _current in links] == [
+            "Sell",
+            "Swap",
+            "Stock",
+            "Reports",
+            "Catalog",
+        ], path
         assert (
             ("Reports", True) in links if path.startswith("/manager/") else ("Sell", True) in links
         )
@@ -65,7 +75,7 @@ def test_an_area_added_to_the_one_list_shows_in_the_bar_and_on_the_home_doors(
     monkeypatch.setattr(navigation, "AREAS", (*navigation.AREAS, extra))
     auth.sign_in("erik")
     home = client.get("/").text
-    assert [label for label, _current in bar_links(home)] == ["Sell", "Swap", "Home"]
+    assert [label for label, _current in bar_links(home)] == ["Sell", "Swap", "Stock", "Home"]
     assert "Where every shift starts" in home and 'class="door door--auth"' in home
 
 

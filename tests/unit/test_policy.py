@@ -966,6 +966,6 @@ def test_a_serial_format_is_checked_before_it_is_kept() -> None:
 
 def test_a_serial_matches_its_format_whole_not_in_part() -> None:
     pattern = r"HS\d{1,4}ON\d{7}"
-    assert catalog_rules.serial_matches(pattern, "HS12ON0000001")
-    assert not catalog_rules.serial_matches(pattern, "XHS12ON0000001")
-    assert not catalog_rules.serial_matches(pattern, "HS12ON00000012")
+    assert catalog_rules.serial_fits_format("HS12ON0000001", pattern)
+    assert not catalog_rules.serial_fits_format("XHS12ON0000001", pattern)
+    assert not catalog_rules.serial_fits_format("HS12ON00000012", pattern)
