@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent, RateLimitHit
 from .base import BaseModel, UTCDateTimeField
-from .customers import Customer, Registration, Voucher
+from .customers import Address, Customer, OneTimeCode, Registration, Voucher
 from .devices import DEVICE_STATUSES, Device
 from .sales import AgeCheck, Cart, CartLine, Claim, ClaimToken, Sale, SaleLine
 from .store import PRODUCT_KINDS, ROLES, ModelSuccessor, Product, Staff, StockLevel, Store
@@ -30,6 +30,8 @@ MODELS = [
     SwapRefusal,
     AuditEvent,
     RateLimitHit,
+    Address,
+    OneTimeCode,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + [

@@ -35,6 +35,10 @@ class Store(BaseModel):
     money_back_limit = IntegerField(default=3)
     refusal_retention_days = IntegerField(default=730)
     created_at = UTCDateTimeField()
+    # The customer's help page: how to reach the store.
+    contact_phone = CharField(max_length=32, default="")
+    contact_email = CharField(max_length=254, default="")
+    opening_hours = CharField(max_length=500, default="")
 
 
 class Staff(UserMixin, BaseModel):
