@@ -94,6 +94,7 @@ def purge_command() -> None:
             f"{store.older_than.isoformat()} removed"
         )
     click.echo(f"{result.rate_limit_hits_removed} rate-limit entries removed")
+    click.echo(f"{result.codes_removed} expired SMS codes removed")
 
 
 @staff_cli.command("create")

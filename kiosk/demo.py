@@ -59,6 +59,9 @@ STORES = [
         "timezone": "Europe/Stockholm",
         "language": "sv",
         "currency": "SEK",
+        "contact_phone": "08-123 456 78",
+        "contact_email": "stockholm@kiosk.example",
+        "opening_hours": "Mon–Fri 10–19\nSat 10–17\nSun 11–16",
     },
     {
         "code": "LON1",
@@ -66,6 +69,9 @@ STORES = [
         "timezone": "Europe/London",
         "language": "en",
         "currency": "GBP",
+        "contact_phone": "020 7946 0123",
+        "contact_email": "soho@kiosk.example",
+        "opening_hours": "Mon–Sat 09–20\nSun 12–18",
     },
 ]
 # The further stores of a bigger chain take these in turn: time zone, city, language, currency.

@@ -9,8 +9,8 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from . import clock
-from .policy import Decision
+from . import clock, phones
+from .policy import Decision, mask_email
 
 OUTCOME_LABELS = {
     "warranty": _l("Warranty replacement"),
@@ -80,3 +80,18 @@ def outcome_label(outcome: str) -> str:
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
+
+
+def contact_label(customer: object) -> str:
+    """How a customer is named to themselves: the email, else the mobile number."""
+    email, mobile = getattr(customer, "email", None), getattr(customer, "mobile", None)
+    if email:
+        return email
+    return phones.display_mobile(mobile) if mobile else ""
+
+
+def contact_masked(email: str | None, mobile: str | None) -> str:
+    """How staff and reports name a customer: ``a***@example.com``, else ``+46 •••• 05``."""
+    if email:
+        return mask_email(email)
+    return phones.mask_mobile(mobile) if mobile else ""

@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import clock, policy
 from ..db import write_transaction
 from ..formatting import public_url
-from ..models import Customer, Device, Product, Registration, Sale, Store, Voucher
+from ..models import Address, Customer, Device, Product, Registration, Sale, Store, Voucher
 from . import DomainError, audit, mail, ratelimit
 
 ACTIVATION_SECONDS = 24 * 3600
@@ -42,24 +42,32 @@ def _load(purpose: str, token: str, max_age: int | None) -> Any:
         raise DomainError(_("This link is not valid."), status=400) from err
 
 
-def _email_digest(email: str) -> str:
+def keyed_digest(label: str, value: str, length: int = 16) -> str:
+    """A keyed hash of ``value``: names a secret or a person without carrying it.
+
+    Without the secret key it can be neither reversed nor tried against a list, so it may
+    stand in a link, a rate-limit key or a stored code.
+    """
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, f"kiosk-{label}:".encode() + value.encode(), hashlib.sha256).hexdigest()[
+        :length
+    ]
+
+
+def _email_digest(email: str | None) -> str:
     """A short keyed hash of an email, for links: they name the address without carrying it.
 
     A signed payload is only base64, so an email in it would be readable by anyone who sees
     the link (logs, a forwarded mail, a shoulder); this hash cannot be reversed without the
-    secret key, yet a link stops matching once the account's email has changed.
+    secret key, yet a link stops matching once the account's email has changed. An account
+    with no email (made with a mobile number) hashes as the empty string.
     """
-    key = current_app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    return hmac.new(key, b"kiosk-email:" + email.encode(), hashlib.sha256).hexdigest()[:16]
+    return keyed_digest("email", email or "")
 
 
 def _digest_matches(email: str | None, digest: object) -> bool:
-    return (
-        email is not None
-        and isinstance(digest, str)
-        and hmac.compare_digest(_email_digest(email), digest)
-    )
+    return isinstance(digest, str) and hmac.compare_digest(_email_digest(email), digest)
 
 
 def normalise_email(email: str) -> str:
@@ -75,24 +83,8 @@ def validate_password(password: str) -> None:
         )
 
 
-def sign_up(
-    *,
-    email: str,
-    password: str,
-    name: str,
-    birth: date,
-    terms: bool,
-    marketing: bool,
-    legal_age: int,
-    today: date,
-) -> tuple[Customer, bool]:
-    """Create the account, then mail its activation link.
-
-    Returns the new account and whether the activation mail went out: the account exists
-    either way, and the mail can be asked for again (``resend_activation``).
-    """
-    email = normalise_email(email)
-    validate_password(password)
+def validate_new_account(*, birth: date, terms: bool, legal_age: int, today: date) -> None:
+    """What every new account needs, whether made with an email or a mobile number."""
     if not terms:
         raise DomainError(_("Accept the terms to create an account."), field="terms", status=422)
     try:
@@ -105,43 +97,110 @@ def sign_up(
             field="birth_date",
             status=422,
         )
+
+
+def sign_up(
+    *,
+    email: str,
+    password: str,
+    name: str,
+    birth: date,
+    terms: bool,
+    marketing: bool,
+    legal_age: int,
+    today: date,
+    client: str,
+) -> bool:
+    """Create the account and mail its activation link; for a taken email, mail its owner.
+
+    Both cases answer alike and cost alike (a password hash, one write, one mail), so sign-up
+    tells nobody which emails have accounts, as the forgotten-password page does not. Returns
+    whether the mail went out. Nobody is signed in here: the activation link does that, so
+    only the holder of the mailbox gets in.
+    """
+    email = normalise_email(email)
+    validate_password(password)
+    validate_new_account(birth=birth, terms=terms, legal_age=legal_age, today=today)
+    limits = {f"signup:client:{client}": 10, f"signup:email:{_email_digest(email)}": 3}
+    if not ratelimit.within_limits(limits, window_seconds=3600):
+        raise DomainError(
+            _("Too many attempts. Wait a few minutes and try again."), field="email", status=429
+        )
+    password_hash = generate_password_hash(password)
     try:
         with write_transaction():
             customer = create_customer(
-                email=email, name=name, birth=birth, marketing=marketing, password=password
+                email=email,
+                name=name,
+                birth=birth,
+                marketing=marketing,
+                password_hash=password_hash,
             )
-    except IntegrityError as err:
-        raise DomainError(
-            _("An account with this email exists already. Sign in instead."),
-            field="email",
-            status=409,
-        ) from err
-    return customer, send_activation(customer)
+    except IntegrityError:
+        existing = Customer.get_or_none(Customer.email == email)
+        if existing is None:  # the row that collided has gone since: nothing to tell anyone
+            return True
+        with write_transaction():
+            audit.record("customer.sign_up_repeated", customer=existing, subject=existing)
+        return _send_someone_tried(existing)
+    return send_activation(customer)
+
+
+def _send_someone_tried(customer: Customer) -> bool:
+    """Tell an account's owner that someone tried to sign up with their email."""
+    text = _(
+        "Hello %(name)s,\n\nSomeone, perhaps you, tried to create an account with this email. "
+        "You have one already: sign in at\n%(signin)s\n\nForgot your password? Choose a new "
+        "one at\n%(forgot)s\n\nIf it was not you, ignore this mail: nothing has changed.",
+        name=customer.name,
+        signin=public_url("account.signin"),
+        forgot=public_url("account.forgot"),
+    )
+    if customer.activated_at is None:
+        text += "\n\n" + _(
+            "Your account is not active yet. Open this link within 24 hours to activate it:\n"
+            "%(link)s",
+            link=public_url("account.activate", token=activation_token(customer)),
+        )
+    return mail.send(customer.email, _("Someone tried to create an account"), text) is not None
 
 
 def create_customer(
     *,
-    email: str,
+    email: str | None,
     name: str,
     birth: date,
     marketing: bool,
-    password: str | None = None,
+    password_hash: str | None = None,
+    mobile: str | None = None,
     store: Store | None = None,
 ) -> Customer:
-    """Write a new account in the caller's transaction (no password when made at the counter)."""
+    """Write a new account in the caller's transaction.
+
+    No password when made at the counter or with a mobile number; a verified ``mobile``
+    (E.164) makes the account active at once, since the code proved the number.
+    """
     now = clock.now_utc()
     customer = Customer.create(
-        email=normalise_email(email),
-        password_hash=generate_password_hash(password) if password else None,
+        email=normalise_email(email) or None,
+        mobile=mobile,
+        password_hash=password_hash,
         name=name.strip(),
         birth_date=birth,
+        activated_at=now if mobile else None,
         marketing_consent=marketing,
         consent_changed_at=now,
         terms_accepted_at=now,
         session_version=secrets.token_hex(8),
         created_at=now,
     )
-    audit.record("customer.signed_up", store=store, customer=customer, subject=customer)
+    audit.record(
+        "customer.signed_up",
+        store=store,
+        customer=customer,
+        subject=customer,
+        by_mobile=bool(mobile),
+    )
     return customer
 
 
@@ -152,6 +211,8 @@ def activation_token(customer: Customer) -> str:
 
 def send_activation(customer: Customer) -> bool:
     """Mail the activation link; True when the mail went out (see ``mail.send``)."""
+    if not customer.email:
+        return False
     link = public_url("account.activate", token=activation_token(customer))
     sent = mail.send(
         customer.email,
@@ -187,19 +248,29 @@ def resend_activation(email: str, *, client: str) -> bool | None:
     return send_activation(customer)
 
 
-def activate(token: str) -> Customer:
+def activate(token: str) -> tuple[Customer, bool]:
+    """Activate the account the link names; also whether this very call activated it.
+
+    Only that first opening may sign the person in: a link opened again (from a forwarded
+    mail, a shared computer) is no key to the account.
+    """
     data = _load("activate", token, ACTIVATION_SECONDS)
     customer = Customer.get_or_none(Customer.id == data.get("id"))
     # The hash of the email it was sent to: after an email change the old link is void.
-    if customer is None or not _digest_matches(customer.email, data.get("e")):
+    if customer is None or not customer.email or not _digest_matches(customer.email, data.get("e")):
         raise DomainError(_("This link is not valid."), status=400)
+    activated_now = False
     if customer.activated_at is None:
         with write_transaction():
-            Customer.update(activated_at=clock.now_utc()).where(
-                Customer.id == customer.id
-            ).execute()
-            audit.record("customer.activated", customer=customer, subject=customer)
-    return Customer.get_by_id(customer.id)
+            activated_now = (
+                Customer.update(activated_at=clock.now_utc())
+                .where((Customer.id == customer.id) & Customer.activated_at.is_null())
+                .execute()
+                == 1
+            )
+            if activated_now:
+                audit.record("customer.activated", customer=customer, subject=customer)
+    return Customer.get_by_id(customer.id), activated_now
 
 
 def authenticate(email: str, password: str, *, client: str) -> Customer:
@@ -241,6 +312,17 @@ def password_token(customer: Customer) -> str:
     return _signer("reset").dumps({"id": customer.id, "v": customer.session_version})
 
 
+def check_password_token(token: str) -> None:
+    """Whether a reset link can still be used, asked when it is opened, before any typing."""
+    data = _load("reset", token, RESET_SECONDS)
+    if (
+        not Customer.select()
+        .where((Customer.id == data.get("id")) & (Customer.session_version == data.get("v")))
+        .exists()
+    ):
+        raise DomainError(_("This link has been used already. Ask for a new one."), status=410)
+
+
 def reset_password(token: str, new_password: str) -> Customer:
     data = _load("reset", token, RESET_SECONDS)
     validate_password(new_password)
@@ -259,6 +341,28 @@ def reset_password(token: str, new_password: str) -> Customer:
         customer = Customer.get_by_id(data["id"])
         audit.record("customer.password_reset", customer=customer, subject=customer)
     return customer
+
+
+def set_first_password(customer: Customer, new: str) -> Customer:
+    """An account made with a mobile number (or at the counter) chooses its first password."""
+    validate_password(new)
+    with write_transaction():
+        # Only while none is set: a second tab cannot overwrite one without the current one.
+        changed = (
+            Customer.update(
+                password_hash=generate_password_hash(new), session_version=secrets.token_hex(8)
+            )
+            .where((Customer.id == customer.id) & Customer.password_hash.is_null())
+            .execute()
+        )
+        if changed != 1:
+            raise DomainError(
+                _("A password is set already: change it with the current one."),
+                field="password",
+                status=409,
+            )
+        audit.record("customer.password_set", customer=customer, subject=customer)
+    return Customer.get_by_id(customer.id)
 
 
 def change_password(customer: Customer, current: str, new: str) -> Customer:
@@ -303,10 +407,15 @@ def confirm_email(token: str) -> Customer:
     found = Customer.get_or_none(Customer.id == data.get("id"))
     if (
         found is None
+        or not found.pending_email
         or not _digest_matches(found.pending_email, data.get("e"))
         or not _digest_matches(found.email, data.get("c"))
     ):
         raise DomainError(_("This link is not valid."), status=400)
+    # An account made with a mobile number has no email yet: this adds its first.
+    same_email = (
+        Customer.email.is_null() if found.email is None else (Customer.email == found.email)
+    )
     try:
         with write_transaction():
             # Only if nothing changed since the read: a second tab confirming at once loses.
@@ -315,7 +424,7 @@ def confirm_email(token: str) -> Customer:
                 .where(
                     (Customer.id == found.id)
                     & (Customer.pending_email == found.pending_email)
-                    & (Customer.email == found.email)
+                    & same_email
                 )
                 .execute()
             )
@@ -397,6 +506,7 @@ def export_data(customer: Customer) -> str:
     data = {
         "account": {
             "email": customer.email,
+            "mobile": customer.mobile,
             "name": customer.name,
             "birth_date": customer.birth_date.isoformat(),
             "created_at": customer.created_at.isoformat(),
@@ -415,6 +525,18 @@ def export_data(customer: Customer) -> str:
                 "redeemed_at": v.redeemed_at.isoformat() if v.redeemed_at else None,
             }
             for v in vouchers_of(customer)
+        ],
+        "addresses": [
+            {
+                "recipient": a.recipient,
+                "street": a.street,
+                "extra": a.extra,
+                "postal_code": a.postal_code,
+                "city": a.city,
+                "country": a.country,
+                "default": a.is_default,
+            }
+            for a in Address.select().where(Address.customer == customer).order_by(Address.id)
         ],
         "purchases": [
             {"date": s.local_date.isoformat(), "total_minor_units": s.total}

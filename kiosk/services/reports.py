@@ -13,7 +13,8 @@ from datetime import date, timedelta
 
 from peewee import JOIN, fn
 
-from .. import clock, policy
+from .. import clock
+from ..formatting import contact_masked
 from ..models import (
     AgeCheck,
     Customer,
@@ -88,6 +89,7 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
             Product.name.alias("model"),
             Staff.display_name.alias("staff_name"),
             Customer.email.alias("customer_email"),
+            Customer.mobile.alias("customer_mobile"),
         )
         .join(old, on=(Swap.old_device == old.id))
         .join(Product, on=(old.product == Product.id))
@@ -120,7 +122,7 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
             old_serial=row["old_serial"],
             new_serial=row["new_serial"] or "",
             staff=row["staff_name"],
-            customer=policy.mask_email(row["customer_email"]) if row["customer_email"] else "",
+            customer=contact_masked(row["customer_email"], row["customer_mobile"]),
             refund=row["refund_amount"],
         )
         report.rows.append(item)
