@@ -7,18 +7,19 @@ from datetime import date
 from functools import wraps
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from .. import access, clock
-from ..models import Store
-from ..services import DomainError, accounts, qr
+from .. import access, clock, phones
+from ..models import Customer, Store
+from ..services import DomainError, accounts, contact, qr
 from . import bp
 from .forms import (
     ConsentForm,
     DeleteForm,
     EmailForm,
+    FirstPasswordForm,
     ForgotForm,
     PasswordForm,
     ResetForm,
@@ -43,9 +44,24 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
-def _start_session(customer) -> None:  # noqa: ANN001
-    access.renew_session()
+# Kept in the session across a sign-up: where to go once the activation link is opened.
+AFTER_ACTIVATION = "after_activation"
+
+
+def _start_session(customer: Customer) -> None:
+    # The new session keeps only where the help page's contact comes from.
+    access.renew_session({contact.CLAIM_STORE: session.get(contact.CLAIM_STORE)})
     login_user(customer)
+
+
+def visitor_store() -> Store | None:
+    """The store this phone deals with (see services.contact): contact, brand, region."""
+    return contact.store_for(access.current_customer(), session.get(contact.CLAIM_STORE))
+
+
+def phone_region(store: Store | None) -> str:
+    """Where a number typed without its country code is read: the store's country."""
+    return phones.region_of_timezone(store.timezone) if store else phones.DEFAULT_REGION
 
 
 def _next(default: str) -> str:
@@ -71,7 +87,7 @@ def signup():
     status = 200
     if form.validate_on_submit():
         try:
-            customer, mailed = accounts.sign_up(
+            mailed = accounts.sign_up(
                 email=form.email.data,
                 password=form.password.data,
                 name=form.name.data,
@@ -80,21 +96,37 @@ def signup():
                 marketing=form.marketing.data,
                 legal_age=_legal_age(),
                 today=_earliest_store_today(),
+                client=_client(),
             )
         except DomainError as err:
             getattr(form, err.field or "email").errors = [err.message]
             status = err.status
         else:
-            _start_session(customer)
-            flash(
-                _("Welcome! We sent you an email: open the link in it to activate your account.")
-                if mailed
-                else _(
-                    "Welcome! Your account is created, but we could not send the activation "
-                    "email right now. Ask for it again from your account page in a few minutes."
+            # The same page whether the email was new or had an account (its owner got a
+            # mail saying someone tried): sign-up tells nobody which emails exist.
+            session[AFTER_ACTIVATION] = _next(url_for("account.home"))
+            email = accounts.normalise_email(form.email.data)
+            if mailed:
+                return render_template(
+                    "account/message.html",
+                    title=_("Check your email"),
+                    text=_(
+                        "We sent an email to %(email)s. Open the link in it within 24 hours "
+                        "to activate your account and go on.",
+                        email=email,
+                    ),
                 )
-            )
-            return redirect(_next(url_for("account.home")))
+            return render_template(
+                "account/message.html",
+                title=_("The email could not be sent"),
+                text=_(
+                    "We could not send the email to %(email)s right now. Nothing is lost: "
+                    "try again in a few minutes.",
+                    email=email,
+                ),
+                link=url_for("account.signup", next=request.args.get("next")),
+                link_text=_("Try again"),
+            ), 503
     elif form.errors:
         status = 422
     return render_template("account/signup.html", form=form), status
@@ -122,13 +154,14 @@ def signin():
 def signout() -> Response:
     if access.current_customer() is not None:
         logout_user()
-    return redirect(url_for("account.signin"))
+    # "Not you?" on a claim page signs out and comes back to the same page.
+    return redirect(access.safe_next(request.form.get("next"), url_for("account.signin")))
 
 
 @bp.get("/activate/<token>")
 def activate(token: str):
     try:
-        customer = accounts.activate(token)
+        customer, activated_now = accounts.activate(token)
     except DomainError as err:
         return render_template("account/message.html", title=_("Activation"), text=err.message), (
             err.status
@@ -136,12 +169,19 @@ def activate(token: str):
     if customer.password_hash is None:
         # Registered at the counter: the activation link is where they choose a password.
         return redirect(url_for("account.reset_password", token=accounts.password_token(customer)))
-    return render_template(
-        "account/message.html",
-        title=_("Your account is active"),
-        text=_("Thank you. Your benefits are active."),
-        link=url_for("account.home"),
-    )
+    if not activated_now:
+        return render_template(
+            "account/message.html",
+            title=_("Your account is active"),
+            text=_("Your account is active already. Sign in to go on."),
+            link=url_for("account.signin"),
+            link_text=_("Sign in"),
+        )
+    # The first opening of the link signs in: the mailbox's holder made this account.
+    after = access.safe_next(session.pop(AFTER_ACTIVATION, None), url_for("account.home"))
+    _start_session(customer)
+    flash(_("Your account is active. Thank you: your benefits are active."))
+    return redirect(after)
 
 
 @bp.route("/activation", methods=["GET", "POST"])
@@ -202,6 +242,17 @@ def forgot():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
+    # A used, expired or made-up link says so when it is opened, before anyone types.
+    try:
+        accounts.check_password_token(token)
+    except DomainError as err:
+        return render_template(
+            "account/message.html",
+            title=_("This link cannot be used"),
+            text=err.message,
+            link=url_for("account.forgot"),
+            link_text=_("Ask for a new link"),
+        ), err.status
     form = ResetForm()
     status = 200
     if form.validate_on_submit():
@@ -252,6 +303,8 @@ def consent() -> Response:
 @bp.route("/password", methods=["GET", "POST"])
 @customer_required
 def change_password():
+    if access.current_customer().password_hash is None:
+        return _first_password()
     form = PasswordForm()
     status = 200
     if form.validate_on_submit():
@@ -269,6 +322,25 @@ def change_password():
     elif form.errors:
         status = 422
     return render_template("account/password.html", form=form), status
+
+
+def _first_password():
+    """Never set a password (made with a mobile number, or at the counter): choose one."""
+    form = FirstPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            customer = accounts.set_first_password(access.current_customer(), form.password.data)
+        except DomainError as err:
+            form.password.errors = [err.message]
+            status = err.status
+        else:
+            _start_session(customer)
+            flash(_("Your password is set."))
+            return redirect(url_for("account.home"))
+    elif form.errors:
+        status = 422
+    return render_template("account/first_password.html", form=form), status
 
 
 @bp.route("/email", methods=["GET", "POST"])
@@ -338,5 +410,7 @@ def delete():
             text=_(
                 "Your personal data is gone. Receipts stay in the store's books without your name."
             ),
+            link=url_for("account.signup"),
+            link_text=_("Create a new account"),
         )
     return render_template("account/delete.html", form=form), 422 if form.errors else 200
