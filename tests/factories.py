@@ -9,6 +9,7 @@ from werkzeug.security import generate_password_hash
 
 from kiosk import clock
 from kiosk.models import (
+    Address,
     Customer,
     Device,
     Product,
@@ -113,3 +114,19 @@ def registration(at: Store, owner: Customer | None, unit: Device, **fields: obje
     unit.first_registered_at = clock.now_utc()
     unit.save()
     return reg
+
+
+def address(owner: Customer, **fields: object) -> Address:
+    now = clock.now_utc()
+    defaults = {
+        "customer": owner,
+        "recipient": owner.name,
+        "street": "Drottninggatan 1",
+        "postal_code": "111 51",
+        "city": "Stockholm",
+        "country": "SE",
+        "is_default": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return Address.create(**(defaults | fields))

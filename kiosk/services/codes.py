@@ -149,7 +149,7 @@ def _issue(
     now = clock.now_utc()
     with write_transaction():
         if replaces is not None:  # a new code voids the one it replaces
-            OneTimeCode.update(used_at=now).where(
+            OneTimeCode.update(used_at=now, details="{}").where(
                 (OneTimeCode.id == replaces) & OneTimeCode.used_at.is_null()
             ).execute()
         row = OneTimeCode.create(
@@ -269,8 +269,9 @@ def verify(code_id: int, typed: str, *, client: str) -> Verified:
         )
     try:
         with write_transaction():
+            # Spent: and a sign-up's name and date of birth are not kept a moment longer.
             spent = (
-                OneTimeCode.update(used_at=now)
+                OneTimeCode.update(used_at=now, details="{}")
                 .where(
                     (OneTimeCode.id == row.id)
                     & OneTimeCode.used_at.is_null()
