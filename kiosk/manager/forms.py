@@ -122,4 +122,5 @@ class SettingsForm(Form):
         _l("Opening hours (optional, one line a day or days)"),
         filters=[lambda v: "\n".join(line.strip() for line in (v or "").strip().splitlines())],
         validators=[Length(max=500, message=_l("At most 500 characters."))],
+        render_kw={"rows": 4},
     )

@@ -26,7 +26,8 @@ from ..db import write_transaction
 from ..formatting import public_url
 from ..models import Customer, OneTimeCode
 from . import DomainError, audit, ratelimit, sms
-from .accounts import create_customer, keyed_digest, validate_new_account
+from .accounts import keyed_digest
+from .signup import create_customer, validate_new_account
 
 CODE_DIGITS = 6
 LIFETIME = timedelta(minutes=10)

@@ -24,7 +24,7 @@ from kiosk.models import (
     SaleLine,
     Voucher,
 )
-from kiosk.services import accounts, claims, registrations
+from kiosk.services import accounts, claims, registrations, signup
 from tests import factories as make
 from tests.conftest import AuthActions, csrf_from
 from tests.http.test_counter import Counter, adult_birth_date
@@ -83,7 +83,7 @@ def signed_up(client: FlaskClient, email: str = "Alva@Example.com", **options): 
     assert response.status_code == 200 and "Check your email" in response.text, response.text
     customer = Customer.get(Customer.email == email.strip().lower())
     with client.application.test_request_context():
-        token = accounts.activation_token(customer)
+        token = signup.activation_token(customer)
     activated = client.get(f"/account/activate/{token}")
     assert activated.status_code == 302, activated.text
     return activated
