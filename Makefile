@@ -22,14 +22,16 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# After changing a range in pyproject.toml, or to take newer releases within the ranges:
-# re-resolve both lock files (uv is installed into the venv for this only), then `make test`.
-lock: $(STAMP)
+# After changing a range in pyproject.toml: re-resolve both lock files, keeping every other
+# pin (uv is installed into the venv for this only); `make lock UPGRADE=1` takes the newest
+# releases within the ranges instead. Then `make test`.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet 'uv>=0.5'
 	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
-		--quiet --upgrade -o $(LOCK)
+		--quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --generate-hashes \
-		--python-version 3.11 --quiet --upgrade -o $(BENCH_LOCK)
+		--python-version 3.11 --quiet $(if $(UPGRADE),--upgrade) -o $(BENCH_LOCK)
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d kiosk/translations

@@ -99,6 +99,7 @@ def purge_command() -> None:
         )
     click.echo(f"{result.rate_limit_hits_removed} rate-limit entries removed")
     click.echo(f"{result.sessions_removed} stale sessions removed")
+    click.echo(f"{result.codes_removed} expired SMS codes removed")
 
 
 @staff_cli.command("create")

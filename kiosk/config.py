@@ -70,6 +70,17 @@ class Config:
         self.MAIL_FROM = os.environ.get("KIOSK_MAIL_FROM", "kiosk@localhost")
         # Without an SMTP host, mail is written to this folder for the developer to open.
         self.MAIL_OUTBOX_DIR = os.environ.get("KIOSK_MAIL_OUTBOX", str(instance_path / "outbox"))
+        # SMS (sign-in codes): an HTTPS gateway when its URL is set, else files in the outbox.
+        self.SMS_GATEWAY_URL = os.environ.get("KIOSK_SMS_GATEWAY_URL", "")
+        self.SMS_GATEWAY_USER = os.environ.get("KIOSK_SMS_GATEWAY_USER", "")
+        self.SMS_GATEWAY_PASSWORD = os.environ.get("KIOSK_SMS_GATEWAY_PASSWORD", "")
+        self.SMS_FROM = os.environ.get("KIOSK_SMS_FROM", "Kiosk")
+        self.SMS_FIELD_FROM = os.environ.get("KIOSK_SMS_FIELD_FROM", "from")
+        self.SMS_FIELD_TO = os.environ.get("KIOSK_SMS_FIELD_TO", "to")
+        self.SMS_FIELD_MESSAGE = os.environ.get("KIOSK_SMS_FIELD_MESSAGE", "message")
+        # Short: a person waits on the page while the code is sent.
+        self.SMS_TIMEOUT = float(os.environ.get("KIOSK_SMS_TIMEOUT", "4"))
+        self.SMS_OUTBOX_DIR = os.environ.get("KIOSK_SMS_OUTBOX", str(instance_path / "outbox"))
         self.PUBLIC_BASE_URL = os.environ.get("KIOSK_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
         # How many reverse proxies (the TLS terminator) stand in front and set X-Forwarded-*.
         # 0 trusts none: a client could otherwise forge its address and escape every limit.

@@ -71,6 +71,9 @@ STORES = [
         "address": "Drottninggatan 1, 111 51 Stockholm",
         "org_number": "556000-0001",
         "vat_number": "SE556000000101",
+        "contact_phone": "08-123 456 78",
+        "contact_email": "stockholm@kiosk.example",
+        "opening_hours": "Mon–Fri 10–19\nSat 10–17\nSun 11–16",
     },
     {
         "code": "LON1",
@@ -81,6 +84,9 @@ STORES = [
         "address": "1 Old Compton Street, London W1D 5JA",
         "org_number": "01234567",
         "vat_number": "GB123456789",
+        "contact_phone": "020 7946 0123",
+        "contact_email": "soho@kiosk.example",
+        "opening_hours": "Mon–Sat 09–20\nSun 12–18",
     },
 ]
 # The further stores of a bigger chain take these in turn: time zone, city, language, market.

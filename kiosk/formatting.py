@@ -9,8 +9,8 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from . import clock
-from .policy import Decision
+from . import clock, phones
+from .policy import Decision, mask_email
 
 OUTCOME_LABELS = {
     "warranty": _l("Warranty replacement"),
@@ -186,3 +186,18 @@ def local_time_zoned(at: datetime, tz_name: str) -> str:
     """The store's wall clock with its zone named, for steps that happen in several stores:
     ``2026-03-10 14:05 CET``."""
     return clock.local_now(tz_name, at).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def contact_label(customer: object) -> str:
+    """How a customer is named to themselves: the email, else the mobile number."""
+    email, mobile = getattr(customer, "email", None), getattr(customer, "mobile", None)
+    if email:
+        return email
+    return phones.display_mobile(mobile) if mobile else ""
+
+
+def contact_masked(email: str | None, mobile: str | None) -> str:
+    """How staff and reports name a customer: ``a***@example.com``, else ``+46 •••• 05``."""
+    if email:
+        return mask_email(email)
+    return phones.mask_mobile(mobile) if mobile else ""

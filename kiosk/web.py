@@ -150,6 +150,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals.update(
         current_staff=access.current_staff,
+        current_customer=access.current_customer,
+        contact_label=formatting.contact_label,
+        contact_masked=formatting.contact_masked,
         format_money=formatting.format_money,
         local_time=formatting.local_time,
         outcome_label=formatting.outcome_label,

@@ -239,3 +239,24 @@ def mailbox(app: Flask) -> Iterator[Mailbox]:
     finally:
         controller.stop()
         app.config.update(SMTP_HOST="")
+
+
+@pytest.fixture
+def sms_outbox(app: Flask, tmp_path: Path):  # noqa: ANN201
+    """The development SMS outbox, in a folder of this test's own."""
+    from tests.sms import SmsOutbox
+
+    folder = tmp_path / "sms-outbox"
+    app.config.update(SMS_GATEWAY_URL="", SMS_OUTBOX_DIR=str(folder))
+    return SmsOutbox(folder)
+
+
+@pytest.fixture
+def sms_gateway(app: Flask):  # noqa: ANN201
+    """A real HTTP server on loopback as the SMS provider; the app is configured for it."""
+    from tests.sms import gateway_config, gateway_server
+
+    with gateway_server() as gateway:
+        app.config.update(gateway_config(gateway.url))
+        yield gateway
+    app.config.update(SMS_GATEWAY_URL="")

@@ -9,6 +9,7 @@ from werkzeug.security import generate_password_hash
 
 from kiosk import clock, policy
 from kiosk.models import (
+    Address,
     Customer,
     Device,
     DeviceEvent,
@@ -193,3 +194,19 @@ def sold_unit(
         vat_amount=vat,
     )
     return unit
+
+
+def address(owner: Customer, **fields: object) -> Address:
+    now = clock.now_utc()
+    defaults = {
+        "customer": owner,
+        "recipient": owner.name,
+        "street": "Drottninggatan 1",
+        "postal_code": "111 51",
+        "city": "Stockholm",
+        "country": "SE",
+        "is_default": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return Address.create(**(defaults | fields))

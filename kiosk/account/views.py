@@ -7,23 +7,23 @@ from datetime import date
 from functools import wraps
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
-from .. import access, clock
-from ..models import Store
-from ..services import DomainError, accounts, qr
+from .. import access, clock, phones
+from ..models import Customer, Store
+from ..services import DomainError, accounts, contact, qr
 from . import bp
 from .forms import (
     ConsentForm,
     DeleteForm,
     EmailForm,
+    FirstPasswordForm,
     ForgotForm,
     PasswordForm,
     ResetForm,
     SignInForm,
-    SignUpForm,
 )
 
 DEFAULT_LEGAL_AGE = 18
@@ -43,9 +43,20 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
-def _start_session(customer) -> None:  # noqa: ANN001
-    access.renew_session(customer=customer)
+def _start_session(customer: Customer) -> None:
+    # The new session keeps only where the help page's contact comes from.
+    access.renew_session({contact.CLAIM_STORE: session.get(contact.CLAIM_STORE)}, customer=customer)
     login_user(customer)
+
+
+def visitor_store() -> Store | None:
+    """The store this phone deals with (see services.contact): contact, brand, region."""
+    return contact.store_for(access.current_customer(), session.get(contact.CLAIM_STORE))
+
+
+def phone_region(store: Store | None) -> str:
+    """Where a number typed without its country code is read: the store's country."""
+    return phones.region_of_timezone(store.timezone) if store else phones.DEFAULT_REGION
 
 
 def _next(default: str) -> str:
@@ -63,41 +74,6 @@ def _earliest_store_today() -> date:
     """Today in the store furthest behind: an age is never counted a day early anywhere."""
     zones = [tz for (tz,) in Store.select(Store.timezone).distinct().tuples()]
     return min((clock.today_in(tz) for tz in zones), default=clock.now_utc().date())
-
-
-@bp.route("/signup", methods=["GET", "POST"])
-def signup():
-    form = SignUpForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            customer, mailed = accounts.sign_up(
-                email=form.email.data,
-                password=form.password.data,
-                name=form.name.data,
-                birth=form.birth_date.data,
-                terms=form.terms.data,
-                marketing=form.marketing.data,
-                legal_age=_legal_age(),
-                today=_earliest_store_today(),
-            )
-        except DomainError as err:
-            getattr(form, err.field or "email").errors = [err.message]
-            status = err.status
-        else:
-            _start_session(customer)
-            flash(
-                _("Welcome! We sent you an email: open the link in it to activate your account.")
-                if mailed
-                else _(
-                    "Welcome! Your account is created, but we could not send the activation "
-                    "email right now. Ask for it again from your account page in a few minutes."
-                )
-            )
-            return redirect(_next(url_for("account.home")))
-    elif form.errors:
-        status = 422
-    return render_template("account/signup.html", form=form), status
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -122,62 +98,8 @@ def signin():
 def signout() -> Response:
     if access.current_customer() is not None:
         access.end_session()  # a copy of this cookie opens nothing any more
-    return redirect(url_for("account.signin"))
-
-
-@bp.get("/activate/<token>")
-def activate(token: str):
-    try:
-        customer = accounts.activate(token)
-    except DomainError as err:
-        return render_template("account/message.html", title=_("Activation"), text=err.message), (
-            err.status
-        )
-    if customer.password_hash is None:
-        # Registered at the counter: the activation link is where they choose a password.
-        return redirect(url_for("account.reset_password", token=accounts.password_token(customer)))
-    return render_template(
-        "account/message.html",
-        title=_("Your account is active"),
-        text=_("Thank you. Your benefits are active."),
-        link=url_for("account.home"),
-    )
-
-
-@bp.route("/activation", methods=["GET", "POST"])
-def resend_activation():
-    """Ask for the activation mail again (it may have been lost, or never sent)."""
-    customer = access.current_customer()
-    form = ForgotForm()
-    if request.method == "GET" and customer is not None:
-        form.email.data = customer.email
-    if form.validate_on_submit():
-        try:
-            sent = accounts.resend_activation(form.email.data, client=_client())
-        except DomainError as err:
-            form.email.errors = [err.message]
-            return render_template("account/activate_again.html", form=form), err.status
-        own = customer is not None and customer.email == accounts.normalise_email(form.email.data)
-        if own and customer.activated_at is not None:
-            flash(_("Your account is active already."))
-            return redirect(url_for("account.home"))
-        if own and sent:
-            flash(_("A new activation link is on its way. It is valid for 24 hours."))
-            return redirect(url_for("account.home"))
-        if own:
-            # Only the account's own holder learns that sending failed: to anyone else
-            # it would tell that the email has an account.
-            form.email.errors = [_("We could not send the email right now. Try again later.")]
-            return render_template("account/activate_again.html", form=form), 503
-        return render_template(
-            "account/message.html",
-            title=_("Check your email"),
-            text=_(
-                "If that email has an account that is not active yet, a new activation link "
-                "is on its way. Nothing within a few minutes? Ask again later."
-            ),
-        )
-    return render_template("account/activate_again.html", form=form), 422 if form.errors else 200
+    # "Not you?" on a claim page signs out and comes back to the same page.
+    return redirect(access.safe_next(request.form.get("next"), url_for("account.signin")))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -202,6 +124,17 @@ def forgot():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
+    # A used, expired or made-up link says so when it is opened, before anyone types.
+    try:
+        accounts.check_password_token(token)
+    except DomainError as err:
+        return render_template(
+            "account/message.html",
+            title=_("This link cannot be used"),
+            text=err.message,
+            link=url_for("account.forgot"),
+            link_text=_("Ask for a new link"),
+        ), err.status
     form = ResetForm()
     status = 200
     if form.validate_on_submit():
@@ -252,6 +185,8 @@ def consent() -> Response:
 @bp.route("/password", methods=["GET", "POST"])
 @customer_required
 def change_password():
+    if access.current_customer().password_hash is None:
+        return _first_password()
     form = PasswordForm()
     status = 200
     if form.validate_on_submit():
@@ -269,6 +204,25 @@ def change_password():
     elif form.errors:
         status = 422
     return render_template("account/password.html", form=form), status
+
+
+def _first_password():
+    """Never set a password (made with a mobile number, or at the counter): choose one."""
+    form = FirstPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            customer = accounts.set_first_password(access.current_customer(), form.password.data)
+        except DomainError as err:
+            form.password.errors = [err.message]
+            status = err.status
+        else:
+            _start_session(customer)
+            flash(_("Your password is set."))
+            return redirect(url_for("account.home"))
+    elif form.errors:
+        status = 422
+    return render_template("account/first_password.html", form=form), status
 
 
 @bp.route("/email", methods=["GET", "POST"])
@@ -338,5 +292,7 @@ def delete():
             text=_(
                 "Your personal data is gone. Receipts stay in the store's books without your name."
             ),
+            link=url_for("account.signup"),
+            link_text=_("Create a new account"),
         )
     return render_template("account/delete.html", form=form), 422 if form.errors else 200

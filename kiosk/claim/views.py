@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from .. import access
-from ..services import DomainError, accounts, claiming, claims
+from ..services import DomainError, accounts, claiming, claims, contact
 from . import bp
 
 
@@ -29,11 +29,14 @@ def _open(token: str) -> claims.Purchase | Response | tuple[str, int]:
     try:
         claiming.guard(token, client=_client())
     except DomainError as err:
-        return render_template("errors/error.html", error=None, title=err.message), 429
+        # The one page for every limit a phone runs into: its real status, and a way on.
+        return render_template("errors/error.html", error=None, code=err.status), err.status
     found = claims.find_open(token)
     if found is None:
         # One page for unknown, used, expired and tampered: it reveals nothing.
         return render_template("claim/invalid.html"), 404
+    # Until this phone's account has a purchase, the help page shows this store's contact.
+    session[contact.CLAIM_STORE] = found.token.sale.store_id
     return found
 
 

@@ -7,8 +7,8 @@ from datetime import date
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import access, clock, policy
-from ..formatting import public_url
+from .. import access, clock
+from ..formatting import contact_masked, public_url
 from ..models import Device, Product, Sale
 from ..services import DomainError, accounts, catalog, claiming, claims, qr, registrations, sales
 from ..services import cart as carts
@@ -291,7 +291,12 @@ def link(sale_id: int):
     except DomainError as err:
         flash(err.message)
         return redirect(url_for("counter.receipt", sale_id=sale_id))
-    flash(_("The devices are registered to %(email)s.", email=policy.mask_email(customer.email)))
+    flash(
+        _(
+            "The devices are registered to %(email)s.",
+            email=contact_masked(customer.email, customer.mobile),
+        )
+    )
     return redirect(url_for("counter.receipt", sale_id=sale_id))
 
 
@@ -316,7 +321,7 @@ def register_customer(sale_id: int):
             getattr(form, err.field or "email", form.email).errors = [err.message]
             status = err.status
         else:
-            email = policy.mask_email(done.customer.email)
+            email = contact_masked(done.customer.email, done.customer.mobile)
             if done.activation_sent is None:  # their own account, found by email and birth date
                 flash(_("Registered to %(email)s.", email=email))
             elif done.activation_sent:
@@ -343,7 +348,11 @@ def claim_status(sale_id: int):
     token = claims.claim_state(_sale_or_404(sale_id))
     if token is None or token.claimed_at is None:
         return Response(status=204)  # nothing new: htmx keeps the QR on screen
-    claimed_by = policy.mask_email(token.claimed_by.email) if token.claimed_by_id else "—"
+    claimed_by = (
+        contact_masked(token.claimed_by.email, token.claimed_by.mobile)
+        if token.claimed_by_id
+        else "—"
+    )
     return render_template("counter/_claim_status.html", claimed_by=claimed_by)
 
 

@@ -1,9 +1,17 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
-from ..fields import Form
+from ..fields import Form, strip
 
 ROLE_CHOICES = [
     SelectChoice("staff", _l("Staff")),
@@ -98,4 +106,31 @@ class SettingsForm(Form):
             InputRequired(_l("Type how long refusals are kept.")),
             NumberRange(1, 3650, message=_l("From 1 to 3650 days (ten years).")),
         ],
+    )
+    # The customer's help page shows these three.
+    contact_phone = StringField(
+        _l("Phone for customers (optional)"),
+        filters=[strip, lambda v: v or ""],
+        validators=[
+            Length(max=32, message=_l("A phone number is at most 32 characters.")),
+            Regexp(
+                r"^[0-9+()\- ]*$",
+                message=_l("A phone number has digits, spaces, +, - and brackets only."),
+            ),
+        ],
+    )
+    contact_email = EmailField(
+        _l("Email for customers (optional)"),
+        filters=[strip, lambda v: v or ""],
+        validators=[
+            Optional(),
+            Email(_l("That is not an email address."), check_deliverability=False),
+            Length(max=254, message=_l("An email is at most 254 characters.")),
+        ],
+    )
+    opening_hours = TextAreaField(
+        _l("Opening hours (optional, one line a day or days)"),
+        filters=[lambda v: "\n".join(line.strip() for line in (v or "").strip().splitlines())],
+        validators=[Length(max=500, message=_l("At most 500 characters."))],
+        render_kw={"rows": 4},
     )

@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent, RateLimitHit
 from .base import BaseModel, UTCDateTimeField
-from .customers import Customer, Registration, Voucher
+from .customers import Address, Customer, OneTimeCode, Registration, Voucher
 from .devices import DEVICE_EVENTS, DEVICE_STATUSES, Device, DeviceEvent
 from .imports import CatalogImport
 from .movements import (
@@ -69,6 +69,8 @@ MODELS = [
     Delivery,
     DeliveryLine,
     LowStockLevel,
+    Address,
+    OneTimeCode,
 ]
 
 __all__ = [m.__name__ for m in MODELS] + [

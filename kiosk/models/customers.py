@@ -11,6 +11,8 @@ from peewee import (
     Check,
     DateField,
     ForeignKeyField,
+    IntegerField,
+    TextField,
 )
 
 from .base import BaseModel, UTCDateTimeField
@@ -19,7 +21,10 @@ from .store import Staff, Store
 
 class Customer(UserMixin, BaseModel):
     id = AutoField()
-    email = CharField(max_length=254, unique=True)  # stored lower-cased
+    # Stored lower-cased; None for an account made with a mobile number alone.
+    email = CharField(max_length=254, unique=True, null=True)
+    # E.164 (+46701740605), only once verified with a code: the number signs in.
+    mobile = CharField(max_length=16, unique=True, null=True)
     password_hash = CharField(max_length=255, null=True)  # None until set (counter sign-up)
     name = CharField(max_length=120)
     birth_date = DateField()
@@ -79,3 +84,53 @@ Voucher.add_index(
         Voucher.customer, unique=True, where=SQL("kind = 'welcome'"), name="voucher_one_welcome"
     )
 )
+
+
+class Address(BaseModel):
+    """One of a customer's postal addresses ("My details"); at most one is the default."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="addresses", on_delete="CASCADE")
+    recipient = CharField(max_length=120)
+    street = CharField(max_length=200)
+    extra = CharField(max_length=200, default="")  # c/o, floor, door code
+    postal_code = CharField(max_length=16)
+    city = CharField(max_length=100)
+    country = CharField(max_length=2)  # ISO 3166 alpha-2
+    is_default = BooleanField(default=False)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+
+# One default address per customer, whatever two tabs send at once.
+Address.add_index(
+    Address.index(
+        Address.customer, unique=True, where=SQL("is_default"), name="address_one_default"
+    )
+)
+
+
+class OneTimeCode(BaseModel):
+    """A code sent by SMS: sign in, sign up or add a number. Only a keyed hash is stored.
+
+    ``customer`` is the account the code is for (None for a sign-up, and for a sign-in
+    asked for a number with no account: that row can never be used, but it is written all
+    the same, so both answers cost the same). ``details`` holds a pending sign-up's name and
+    date of birth until the code is typed; the daily purge removes expired rows.
+    """
+
+    id = AutoField()
+    purpose = CharField(
+        max_length=16, constraints=[Check("purpose IN ('signin', 'signup', 'add_mobile')")]
+    )
+    mobile = CharField(max_length=16)
+    customer = ForeignKeyField(Customer, null=True, on_delete="CASCADE")
+    code_hash = CharField(max_length=100)
+    details = TextField(default="{}")
+    attempts = IntegerField(default=0)
+    created_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("expires_at",), False),)

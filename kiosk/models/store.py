@@ -55,6 +55,10 @@ class Store(BaseModel):
     org_number = CharField(max_length=32, default="")
     vat_number = CharField(max_length=32, default="")
     created_at = UTCDateTimeField()
+    # The customer's help page: how to reach the store.
+    contact_phone = CharField(max_length=32, default="")
+    contact_email = CharField(max_length=254, default="")
+    opening_hours = CharField(max_length=500, default="")
 
     @property
     def currency(self) -> str:

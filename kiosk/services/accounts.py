@@ -1,4 +1,4 @@
-"""Customer accounts: sign-up, activation, sign-in, passwords, email, consent, data, deletion."""
+"""Customer accounts: sign-in, passwords, email, consent, data, deletion (sign-up: ``signup``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import clock, policy
 from ..db import write_transaction
 from ..formatting import public_url
-from ..models import Customer, Device, Product, Registration, Sale, Store, Voucher
+from ..models import Address, Customer, Device, Product, Registration, Sale, Voucher
 from . import DomainError, audit, mail, ratelimit
 
 ACTIVATION_SECONDS = 24 * 3600
@@ -42,24 +42,32 @@ def _load(purpose: str, token: str, max_age: int | None) -> Any:
         raise DomainError(_("This link is not valid."), status=400) from err
 
 
-def _email_digest(email: str) -> str:
+def keyed_digest(label: str, value: str, length: int = 16) -> str:
+    """A keyed hash of ``value``: names a secret or a person without carrying it.
+
+    Without the secret key it can be neither reversed nor tried against a list, so it may
+    stand in a link, a rate-limit key or a stored code.
+    """
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, f"kiosk-{label}:".encode() + value.encode(), hashlib.sha256).hexdigest()[
+        :length
+    ]
+
+
+def _email_digest(email: str | None) -> str:
     """A short keyed hash of an email, for links: they name the address without carrying it.
 
     A signed payload is only base64, so an email in it would be readable by anyone who sees
     the link (logs, a forwarded mail, a shoulder); this hash cannot be reversed without the
-    secret key, yet a link stops matching once the account's email has changed.
+    secret key, yet a link stops matching once the account's email has changed. An account
+    with no email (made with a mobile number) hashes as the empty string.
     """
-    key = current_app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    return hmac.new(key, b"kiosk-email:" + email.encode(), hashlib.sha256).hexdigest()[:16]
+    return keyed_digest("email", email or "")
 
 
 def _digest_matches(email: str | None, digest: object) -> bool:
-    return (
-        email is not None
-        and isinstance(digest, str)
-        and hmac.compare_digest(_email_digest(email), digest)
-    )
+    return isinstance(digest, str) and hmac.compare_digest(_email_digest(email), digest)
 
 
 def normalise_email(email: str) -> str:
@@ -73,133 +81,6 @@ def validate_password(password: str) -> None:
             field="password",
             status=422,
         )
-
-
-def sign_up(
-    *,
-    email: str,
-    password: str,
-    name: str,
-    birth: date,
-    terms: bool,
-    marketing: bool,
-    legal_age: int,
-    today: date,
-) -> tuple[Customer, bool]:
-    """Create the account, then mail its activation link.
-
-    Returns the new account and whether the activation mail went out: the account exists
-    either way, and the mail can be asked for again (``resend_activation``).
-    """
-    email = normalise_email(email)
-    validate_password(password)
-    if not terms:
-        raise DomainError(_("Accept the terms to create an account."), field="terms", status=422)
-    try:
-        policy.validate_birth_date(birth, today)
-    except ValueError as err:
-        raise DomainError(_("Check the date of birth."), field="birth_date", status=422) from err
-    if not policy.is_of_legal_age(birth, today, legal_age):
-        raise DomainError(
-            _("You must be %(age)d or over to create an account.", age=legal_age),
-            field="birth_date",
-            status=422,
-        )
-    try:
-        with write_transaction():
-            customer = create_customer(
-                email=email, name=name, birth=birth, marketing=marketing, password=password
-            )
-    except IntegrityError as err:
-        raise DomainError(
-            _("An account with this email exists already. Sign in instead."),
-            field="email",
-            status=409,
-        ) from err
-    return customer, send_activation(customer)
-
-
-def create_customer(
-    *,
-    email: str,
-    name: str,
-    birth: date,
-    marketing: bool,
-    password: str | None = None,
-    store: Store | None = None,
-) -> Customer:
-    """Write a new account in the caller's transaction (no password when made at the counter)."""
-    now = clock.now_utc()
-    customer = Customer.create(
-        email=normalise_email(email),
-        password_hash=generate_password_hash(password) if password else None,
-        name=name.strip(),
-        birth_date=birth,
-        marketing_consent=marketing,
-        consent_changed_at=now,
-        terms_accepted_at=now,
-        session_version=secrets.token_hex(8),
-        created_at=now,
-    )
-    audit.record("customer.signed_up", store=store, customer=customer, subject=customer)
-    return customer
-
-
-def activation_token(customer: Customer) -> str:
-    """The activation link's token: the account id and a hash of its email, never the email."""
-    return _signer("activate").dumps({"id": customer.id, "e": _email_digest(customer.email)})
-
-
-def send_activation(customer: Customer) -> bool:
-    """Mail the activation link; True when the mail went out (see ``mail.send``)."""
-    link = public_url("account.activate", token=activation_token(customer))
-    sent = mail.send(
-        customer.email,
-        _("Activate your account"),
-        _(
-            "Hello %(name)s,\n\nOpen this link within 24 hours to activate your account:\n"
-            "%(link)s\n\nIf you did not ask for this, ignore this mail.",
-            name=customer.name,
-            link=link,
-        ),
-    )
-    return sent is not None
-
-
-def resend_activation(email: str, *, client: str) -> bool | None:
-    """Mail a new activation link if ``email`` has an account that is not active yet.
-
-    Returns None when there was nothing to send (no such account, or already active), else
-    whether the mail went out. Only someone signed in to that very account may be told which;
-    anyone else gets one answer, so this page tells nobody which emails have accounts. Limited
-    per client and per email, so nobody can fill a stranger's inbox with it.
-    """
-    email = normalise_email(email)
-    limits = {
-        f"activation:client:{client}": 10,
-        f"activation:email:{_email_digest(email)}": 3,  # the counter table keeps no address
-    }
-    if not ratelimit.within_limits(limits, window_seconds=3600):
-        raise DomainError(_("Too many attempts. Wait a few minutes and try again."), status=429)
-    customer = Customer.get_or_none(Customer.email == email)
-    if customer is None or customer.activated_at is not None:
-        return None
-    return send_activation(customer)
-
-
-def activate(token: str) -> Customer:
-    data = _load("activate", token, ACTIVATION_SECONDS)
-    customer = Customer.get_or_none(Customer.id == data.get("id"))
-    # The hash of the email it was sent to: after an email change the old link is void.
-    if customer is None or not _digest_matches(customer.email, data.get("e")):
-        raise DomainError(_("This link is not valid."), status=400)
-    if customer.activated_at is None:
-        with write_transaction():
-            Customer.update(activated_at=clock.now_utc()).where(
-                Customer.id == customer.id
-            ).execute()
-            audit.record("customer.activated", customer=customer, subject=customer)
-    return Customer.get_by_id(customer.id)
 
 
 def authenticate(email: str, password: str, *, client: str) -> Customer:
@@ -241,6 +122,17 @@ def password_token(customer: Customer) -> str:
     return _signer("reset").dumps({"id": customer.id, "v": customer.session_version})
 
 
+def check_password_token(token: str) -> None:
+    """Whether a reset link can still be used, asked when it is opened, before any typing."""
+    data = _load("reset", token, RESET_SECONDS)
+    if (
+        not Customer.select()
+        .where((Customer.id == data.get("id")) & (Customer.session_version == data.get("v")))
+        .exists()
+    ):
+        raise DomainError(_("This link has been used already. Ask for a new one."), status=410)
+
+
 def reset_password(token: str, new_password: str) -> Customer:
     data = _load("reset", token, RESET_SECONDS)
     validate_password(new_password)
@@ -259,6 +151,28 @@ def reset_password(token: str, new_password: str) -> Customer:
         customer = Customer.get_by_id(data["id"])
         audit.record("customer.password_reset", customer=customer, subject=customer)
     return customer
+
+
+def set_first_password(customer: Customer, new: str) -> Customer:
+    """An account made with a mobile number (or at the counter) chooses its first password."""
+    validate_password(new)
+    with write_transaction():
+        # Only while none is set: a second tab cannot overwrite one without the current one.
+        changed = (
+            Customer.update(
+                password_hash=generate_password_hash(new), session_version=secrets.token_hex(8)
+            )
+            .where((Customer.id == customer.id) & Customer.password_hash.is_null())
+            .execute()
+        )
+        if changed != 1:
+            raise DomainError(
+                _("A password is set already: change it with the current one."),
+                field="password",
+                status=409,
+            )
+        audit.record("customer.password_set", customer=customer, subject=customer)
+    return Customer.get_by_id(customer.id)
 
 
 def change_password(customer: Customer, current: str, new: str) -> Customer:
@@ -303,10 +217,15 @@ def confirm_email(token: str) -> Customer:
     found = Customer.get_or_none(Customer.id == data.get("id"))
     if (
         found is None
+        or not found.pending_email
         or not _digest_matches(found.pending_email, data.get("e"))
         or not _digest_matches(found.email, data.get("c"))
     ):
         raise DomainError(_("This link is not valid."), status=400)
+    # An account made with a mobile number has no email yet: this adds its first.
+    same_email = (
+        Customer.email.is_null() if found.email is None else (Customer.email == found.email)
+    )
     try:
         with write_transaction():
             # Only if nothing changed since the read: a second tab confirming at once loses.
@@ -315,7 +234,7 @@ def confirm_email(token: str) -> Customer:
                 .where(
                     (Customer.id == found.id)
                     & (Customer.pending_email == found.pending_email)
-                    & (Customer.email == found.email)
+                    & same_email
                 )
                 .execute()
             )
@@ -397,6 +316,7 @@ def export_data(customer: Customer) -> str:
     data = {
         "account": {
             "email": customer.email,
+            "mobile": customer.mobile,
             "name": customer.name,
             "birth_date": customer.birth_date.isoformat(),
             "created_at": customer.created_at.isoformat(),
@@ -415,6 +335,18 @@ def export_data(customer: Customer) -> str:
                 "redeemed_at": v.redeemed_at.isoformat() if v.redeemed_at else None,
             }
             for v in vouchers_of(customer)
+        ],
+        "addresses": [
+            {
+                "recipient": a.recipient,
+                "street": a.street,
+                "extra": a.extra,
+                "postal_code": a.postal_code,
+                "city": a.city,
+                "country": a.country,
+                "default": a.is_default,
+            }
+            for a in Address.select().where(Address.customer == customer).order_by(Address.id)
         ],
         "purchases": [
             {"date": s.local_date.isoformat(), "total_minor_units": s.total}

@@ -14,6 +14,7 @@ from peewee import JOIN, IntegrityError, fn
 
 from .. import clock, policy
 from ..db import write_transaction
+from ..formatting import contact_masked
 from ..models import (
     AgeCheck,
     Cart,
@@ -220,7 +221,7 @@ def scan(cart: Cart, code: str) -> str:
     if raw.upper().startswith(ACCOUNT_QR_PREFIX) and len(raw) <= MAX_ACCOUNT_QR:
         customer = customer_from_qr(raw)
         link_customer(cart, customer)
-        return _("Linked to %(email)s.", email=policy.mask_email(customer.email))
+        return _("Linked to %(email)s.", email=contact_masked(customer.email, customer.mobile))
     if len(raw) > 64:
         raise DomainError(
             _("That code is too long to be a serial or SKU."), field="code", status=422

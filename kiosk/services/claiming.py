@@ -7,10 +7,21 @@ from peewee import IntegrityError
 
 from .. import clock
 from ..db import write_transaction
-from ..models import Claim, ClaimToken, Customer, Device, Registration, Sale, SaleLine, Staff
+from ..models import (
+    Claim,
+    ClaimToken,
+    Customer,
+    Device,
+    Registration,
+    Sale,
+    SaleLine,
+    Staff,
+    Store,
+)
 from . import DomainError, audit, claims, ratelimit, unit_life
-from .claims import find_open
+from .claims import CODE_LENGTH, digest, find_open, normalise_code
 from .registrations import issue_welcome_voucher
+from .swaps import typed_serial
 
 CLAIM_LIMIT_PER_CLIENT = 30
 CLAIM_LIMIT_PER_CODE = 10
@@ -30,6 +41,50 @@ def guard(secret: str, *, client: str) -> None:
         raise DomainError(_("Too many attempts. Wait a few minutes and try again."), status=429)
 
 
+def _register_unit(
+    unit: Device, sale: Sale, customer: Customer, *, source: str, staff: Staff | None
+) -> Registration | None:
+    """Register one sold unit of ``sale`` to ``customer``, in the caller's transaction.
+
+    None when it is theirs already; a unit registered to someone else stops everything.
+    """
+    if unit.registration_id is not None:
+        current = Registration.get_by_id(unit.registration_id)
+        if current.ended_at is None:
+            if current.customer_id == customer.id:
+                return None
+            raise DomainError(
+                _("A device of this purchase is registered to another account already."),
+                status=409,
+            )
+    today = clock.today_in(sale.store.timezone)
+    registration = Registration.create(
+        customer=customer,
+        store=sale.store_id,
+        purchase_date=sale.local_date,
+        registration_date=max(today, sale.local_date),
+        source=source,
+        registered_by=staff,
+        created_at=clock.now_utc(),
+    )
+    moved = (
+        Device.update(registration=registration, first_registered_at=clock.now_utc())
+        .where((Device.id == unit.id) & (Device.registration == unit.registration_id))
+        .execute()
+    )
+    if moved != 1:
+        raise DomainError(_("A device of this purchase was registered a moment ago."), status=409)
+    unit_life.record(
+        [unit.id],
+        "registered",
+        store=sale.store_id,
+        staff=staff,
+        status="sold",
+        subject=registration,
+    )
+    return registration
+
+
 def _register_sale_devices(
     sale: Sale, customer: Customer, *, source: str, staff: Staff | None
 ) -> tuple[list[Registration], list[Registration]]:
@@ -38,44 +93,15 @@ def _register_sale_devices(
     Returns the new chains, and those of them whose unit was never registered before
     (only those earn the welcome offer).
     """
-    store = sale.store
-    today = clock.today_in(store.timezone)
     units = list(Device.select().join(SaleLine).where(SaleLine.sale == sale).order_by(Device.id))
     chains = []
     first_time = []
     for unit in units:
         if unit.status != "sold":
             continue  # refunded or swapped out since the sale: it left the customer's hands
-        if unit.registration_id is not None:
-            current = Registration.get_by_id(unit.registration_id)
-            if current.ended_at is None:
-                if current.customer_id == customer.id:
-                    continue
-                raise DomainError(
-                    _("A device of this purchase is registered to another account already."),
-                    status=409,
-                )
-        registration = Registration.create(
-            customer=customer,
-            store=store,
-            purchase_date=sale.local_date,
-            registration_date=max(today, sale.local_date),
-            source=source,
-            registered_by=staff,
-            created_at=clock.now_utc(),
-        )
-        moved = (
-            Device.update(registration=registration, first_registered_at=clock.now_utc())
-            .where((Device.id == unit.id) & (Device.registration == unit.registration_id))
-            .execute()
-        )
-        if moved != 1:
-            raise DomainError(
-                _("A device of this purchase was registered a moment ago."), status=409
-            )
-        unit_life.record(
-            [unit.id], "registered", store=store, staff=staff, status="sold", subject=registration
-        )
+        registration = _register_unit(unit, sale, customer, source=source, staff=staff)
+        if registration is None:
+            continue
         chains.append(registration)
         if unit.first_registered_at is None:
             first_time.append(registration)
@@ -145,3 +171,82 @@ def link_sale(sale: Sale, customer: Customer, staff: Staff) -> list[Registration
     """The counter links a finished sale to an account by its QR: devices registered at once."""
     with write_transaction():
         return link_in_transaction(sale, customer, staff)
+
+
+def _receipt_matches(sale: Sale, reference: str) -> bool:
+    """The receipt's 8-character claim code, or its receipt number (the sale's number)."""
+    typed = reference.strip().lstrip("#").strip()
+    if typed.isdigit() and len(typed) <= 10 and int(typed) == sale.id:
+        return True
+    code = normalise_code(typed)
+    return len(code) == CODE_LENGTH and (
+        ClaimToken.select()
+        .where((ClaimToken.sale == sale) & (ClaimToken.code_hash == digest(code)))
+        .exists()
+    )
+
+
+def add_device(customer: Customer, *, serial: str, reference: str, client: str) -> Registration:
+    """ "Add device" under My devices: the serial and the receipt's code or number.
+
+    The rules of a claim: nothing registered to someone else moves, the welcome offer is for a
+    first-ever registration only, and the same per-client limit counts every try (with one
+    per serial), so a box in hand is no way to guess a receipt.
+    """
+    serial = typed_serial(serial)[:64]
+    limits = {
+        f"claim:client:{client}": CLAIM_LIMIT_PER_CLIENT,
+        f"add-device:serial:{serial}": CLAIM_LIMIT_PER_CODE,
+    }
+    if not ratelimit.within_limits(limits, window_seconds=WINDOW_SECONDS):
+        raise DomainError(
+            _("Too many attempts. Wait a few minutes and try again."), field="serial", status=429
+        )
+    with write_transaction():
+        found = (
+            SaleLine.select(SaleLine, Device, Sale, Store)
+            .join(Device)
+            .switch(SaleLine)
+            .join(Sale)
+            .join(Store)
+            .where(Device.serial == serial)
+            .first()
+        )
+        if found is None or not _receipt_matches(found.sale, reference):
+            raise DomainError(
+                _(
+                    "We found no purchase with this serial and receipt. Check both: the serial "
+                    "is under the box and on the receipt."
+                ),
+                field="reference",
+                status=404,
+            )
+        unit, sale = found.device, found.sale
+        if unit.status != "sold":
+            raise DomainError(
+                _("This device was returned or swapped out: it cannot be added."),
+                field="serial",
+                status=409,
+            )
+        try:
+            registration = _register_unit(unit, sale, customer, source="account", staff=None)
+        except DomainError as err:
+            raise DomainError(
+                _("This device is registered to another account."), field="serial", status=409
+            ) from err
+        if registration is None:
+            raise DomainError(
+                _("This device is in your devices already."), field="serial", status=409
+            )
+        if sale.customer_id is None:
+            Sale.update(customer=customer).where(Sale.id == sale.id).execute()
+        audit.record(
+            "registration.added_by_customer",
+            store=sale.store_id,
+            customer=customer,
+            subject=registration,
+            device=unit.id,
+        )
+    if unit.first_registered_at is None:
+        issue_welcome_voucher(customer, registration)
+    return registration

@@ -13,8 +13,9 @@ from .. import clock, policy
 from ..db import write_transaction
 from ..models import Customer, Device, Product, Registration, Sale, SaleLine, Staff, Store, Voucher
 from . import DomainError, audit, unit_life
-from .accounts import create_customer, normalise_email, send_activation
+from .accounts import normalise_email
 from .claims import CODE_ALPHABET
+from .signup import create_customer, send_activation
 from .swaps import typed_serial
 
 

@@ -13,7 +13,8 @@ from datetime import date, timedelta
 
 from peewee import JOIN, fn
 
-from .. import clock, policy
+from .. import clock
+from ..formatting import contact_masked
 from ..models import (
     AgeCheck,
     Customer,
@@ -93,6 +94,7 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
             Product.name.alias("model"),
             Staff.display_name.alias("staff_name"),
             Customer.email.alias("customer_email"),
+            Customer.mobile.alias("customer_mobile"),
         )
         .join(old, on=(Swap.old_device == old.id))
         .join(Product, on=(old.product == Product.id))
@@ -126,7 +128,7 @@ def replacements(stores: list[Store], period: Period) -> ReplacementReport:
             old_serial=row["old_serial"],
             new_serial=row["new_serial"] or "",
             staff=row["staff_name"],
-            customer=policy.mask_email(row["customer_email"]) if row["customer_email"] else "",
+            customer=contact_masked(row["customer_email"], row["customer_mobile"]),
             refund=row["refund_amount"],
             unit_state=row["unit_state"] or "",
             currency=store.currency,
@@ -315,25 +317,28 @@ def _chains(repeat: list[tuple[int, int]]) -> list[RepeatChain]:
         .order_by(Device.first_registered_at, Device.id)
     ):
         units[unit.registration_id].append(unit)
-    emails = dict(
-        Registration.select(Registration.id, Customer.email)
+    contacts = {
+        registration_id: (email, mobile)
+        for registration_id, email, mobile in Registration.select(
+            Registration.id, Customer.email, Customer.mobile
+        )
         .join(Customer, JOIN.LEFT_OUTER)
         .where(Registration.id.in_(ids))
         .tuples()
-    )
+    }
     chains = []
     for registration_id, n in repeat:
         chain = units.get(registration_id, [])
         if not chain:
             continue  # every unit of it was registered anew since (a sealed return resold)
-        email = emails.get(registration_id)
+        email, mobile = contacts.get(registration_id, (None, None))
         chains.append(
             RepeatChain(
                 registration_id=registration_id,
                 swaps=n,
                 serials=[unit.serial for unit in chain],
                 model=chain[-1].product.name,
-                customer=policy.mask_email(email) if email else "",
+                customer=contact_masked(email, mobile),
                 device_id=chain[-1].id,
             )
         )

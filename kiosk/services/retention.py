@@ -1,4 +1,5 @@
-"""Purging what we must not keep: old refusals, spent rate-limit counters, stale sessions."""
+"""Purging what the spec says we must not keep: old refusals, spent rate-limit counters,
+stale sessions, and SMS codes past use (a pending sign-up's name and date of birth among them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from peewee import fn
 
 from .. import clock
 from ..db import write_transaction
-from ..models import AgeCheck, RateLimitHit, Sale, Store
+from ..models import AgeCheck, OneTimeCode, RateLimitHit, Sale, Store
 from . import audit, sessions
 
 # Rate-limit rows store only where their window starts, not how long it is. The longest
@@ -17,6 +18,8 @@ from . import audit, sessions
 # and an hour ago belongs to a window that ended more than a day ago, whatever its length.
 LONGEST_RATE_LIMIT_WINDOW = timedelta(hours=1)
 RATE_LIMIT_KEPT_AFTER_WINDOW = timedelta(days=1)
+# An expired code's row still lets its page send a new one for the same sign-up for a day.
+CODES_KEPT_AFTER_EXPIRY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class PurgeResult:
     stores: list[StorePurge]
     rate_limit_hits_removed: int
     sessions_removed: int = 0
+    codes_removed: int = 0
 
 
 def purge_expired() -> PurgeResult:
@@ -50,8 +54,16 @@ def purge_expired() -> PurgeResult:
             )
             .execute()
         )
+        codes_removed = (
+            OneTimeCode.delete()
+            .where(OneTimeCode.expires_at < now - CODES_KEPT_AFTER_EXPIRY)
+            .execute()
+        )
     return PurgeResult(
-        stores=stores, rate_limit_hits_removed=hits_removed, sessions_removed=sessions.purge_stale()
+        stores=stores,
+        rate_limit_hits_removed=hits_removed,
+        codes_removed=codes_removed,
+        sessions_removed=sessions.purge_stale(),
     )
 
 

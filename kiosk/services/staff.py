@@ -181,6 +181,9 @@ SETTINGS = (
     "idle_lock_seconds",
     "claim_token_days",
     "refusal_retention_days",  # `flask --app kiosk purge` removes older refusals
+    "contact_phone",  # the customer's help page shows these three
+    "contact_email",
+    "opening_hours",
 )
 
 

@@ -14,6 +14,7 @@ from peewee import JOIN, fn
 
 from .. import clock, policy
 from ..db import write_transaction
+from ..formatting import contact_masked
 from ..models import (
     Customer,
     Delivery,
@@ -207,13 +208,14 @@ def life(raw_serial: str, language: str) -> UnitLife:
         )
     owner = None
     if device.registration_id:
-        email = (
-            Customer.select(Customer.email)
+        found = (
+            Customer.select(Customer.email, Customer.mobile)
             .join(Registration, JOIN.INNER, on=(Registration.customer == Customer.id))
             .where(Registration.id == device.registration_id)
-            .scalar()
+            .tuples()
+            .first()
         )
-        owner = policy.mask_email(email) if email else None
+        owner = contact_masked(*found) if found else None
     return UnitLife(
         device=device,
         model=catalog.name_in(device.product, language),

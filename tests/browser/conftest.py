@@ -25,6 +25,7 @@ from kiosk.config import PROJECT_ROOT
 from kiosk.extensions import db
 from tests import factories as make
 from tests.conftest import Mailbox, make_app, wipe_database
+from tests.sms import Gateway, SmsOutbox, gateway_config, gateway_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -87,6 +88,14 @@ def shop(live_server: SimpleNamespace) -> Iterator[SimpleNamespace]:
         if not db.is_closed():
             db.close()
         wipe_database()
+
+
+@pytest.fixture
+def within_app(live_server: SimpleNamespace) -> Iterator[Flask]:
+    """The live server's app context in the test itself: for a service that needs the app's
+    keys, as issuing a claim code does (its secret is derived from the secret key)."""
+    with live_server.app.app_context():
+        yield live_server.app
 
 
 class ServerClock:
@@ -266,3 +275,30 @@ def phone_screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture
+def sms_outbox(live_server: SimpleNamespace, tmp_path: Path) -> Iterator[SmsOutbox]:
+    """The live server writes its SMS into a folder of this test's own."""
+    app = live_server.app
+    before = {k: app.config[k] for k in ("SMS_GATEWAY_URL", "SMS_OUTBOX_DIR")}
+    folder = tmp_path / "sms-outbox"
+    app.config.update(SMS_GATEWAY_URL="", SMS_OUTBOX_DIR=str(folder))
+    try:
+        yield SmsOutbox(folder)
+    finally:
+        app.config.update(before)
+
+
+@pytest.fixture
+def sms_gateway(live_server: SimpleNamespace) -> Iterator[Gateway]:
+    """A real HTTP server on loopback as the SMS provider of the live server."""
+    app = live_server.app
+    keys = ("SMS_GATEWAY_URL", "SMS_GATEWAY_USER", "SMS_GATEWAY_PASSWORD", "SMS_FROM")
+    before = {k: app.config[k] for k in keys}
+    with gateway_server() as gateway:
+        app.config.update(gateway_config(gateway.url))
+        try:
+            yield gateway
+        finally:
+            app.config.update(before)

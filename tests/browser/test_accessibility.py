@@ -35,7 +35,6 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_URL = "/__tests__/vendor/axe-core/axe.min.js"
 BLOCKING = ("serious", "critical")
 SERIALS = ("HD30000", "HD30001", "HD30002")
-CUSTOMER_PASSWORD = "a long password"
 
 
 # --- axe ---------------------------------------------------------------------------------
@@ -269,14 +268,40 @@ def _account_signin(w: World) -> Page:
 
 
 def _account_home(w: World) -> Page:
-    phone = _account_signup(w)
+    make.customer(email="alva.berg@example.com", name="Alva Berg")
+    phone = _account_signin(w)
     phone.get_by_label("Email", exact=True).fill("alva.berg@example.com")
-    phone.get_by_label("Password (at least 10 characters)").fill(CUSTOMER_PASSWORD)
-    phone.get_by_label("Name", exact=True).fill("Alva Berg")
-    phone.get_by_label("Date of birth").fill("1990-04-02")
-    phone.get_by_role("checkbox", name="I accept the terms").tap()
-    phone.get_by_role("button", name="Create account").tap()
+    phone.get_by_label("Password", exact=True).fill("customer password")
+    phone.get_by_role("button", name="Sign in").tap()
     expect(phone.get_by_role("heading", name="Hello, Alva Berg")).to_be_visible()
+    return phone
+
+
+def _phone_page(path: str, heading: str, signed_in: bool = False) -> Callable[[World], Page]:
+    def reach(w: World) -> Page:
+        phone = _account_home(w) if signed_in else w.phone
+        phone.goto(path)
+        expect(phone.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        return phone
+
+    return reach
+
+
+def _code_page(w: World) -> Page:
+    phone = w.phone
+    phone.goto("/account/signin/mobile")
+    phone.get_by_label("Mobile number").fill("070-174 06 05")
+    phone.get_by_role("button", name="Send me a code").tap()
+    expect(phone.get_by_role("heading", name="Type the code")).to_be_visible()
+    return phone
+
+
+def _too_many_attempts(w: World) -> Page:
+    w.request.getfixturevalue("phone_console").allow(404, 429)
+    phone = w.phone
+    for n in range(31):
+        response = phone.goto(f"/c/AAAA-{n:04d}")
+    assert response is not None and response.status == 429
     return phone
 
 
@@ -312,6 +337,16 @@ SCREENS: dict[str, Callable[[World], Page]] = {
     "phone-account-signin": _account_signin,
     "phone-account-home": _account_home,
     "phone-account-qr": _account_qr,
+    "phone-signin-mobile": _phone_page("/account/signin/mobile", "Sign in with your mobile number"),
+    "phone-signup-mobile": _phone_page(
+        "/account/signup/mobile", "Create account with your mobile number"
+    ),
+    "phone-code": _code_page,
+    "phone-details": _phone_page("/account/details", "My details", signed_in=True),
+    "phone-address": _phone_page("/account/details/addresses/new", "New address", signed_in=True),
+    "phone-add-device": _phone_page("/account/devices/add", "Add device", signed_in=True),
+    "phone-help": _phone_page("/account/help", "Help and contact"),
+    "phone-too-many-attempts": _too_many_attempts,
 }
 # Screens with a serious or critical violation the app still has: the fix turns them green,
 # and strict xfail then asks for the mark to go.

@@ -173,3 +173,45 @@ def test_an_existing_chain_keeps_its_prices_and_the_life_of_its_units(
         (2, "NEW1", "sold"),
     ]
     assert sql("SELECT old_device_id, new_device_id FROM swap").fetchall() == [(1, 2)]
+
+
+def test_0005_keeps_every_customer_and_their_vouchers_while_email_becomes_optional(
+    tmp_path: Path, migrations_dir: Path
+) -> None:
+    """On SQLite the NOT NULL is dropped in place: nothing a customer owns may go with it."""
+    from kiosk.db import open_database
+
+    before = tmp_path / "before"
+    before.mkdir()
+    for path in migration_files_before(migrations_dir, "0005"):
+        (before / path.name).write_text(path.read_text())
+    database = open_database(f"sqlite:///{tmp_path / 'upgrade.sqlite3'}")
+    database.connect()
+    migrate.upgrade(database, before)
+    database.execute_sql(
+        "INSERT INTO customer (id, email, name, birth_date, marketing_consent, terms_accepted_at,"
+        " session_version, created_at) VALUES (1, 'a@example.com', 'A', '1990-01-01', 0,"
+        " '2026-01-01 00:00:00', '1', '2026-01-01 00:00:00')"
+    )
+    database.execute_sql(
+        "INSERT INTO voucher (code, customer_id, kind, issued_at) "
+        "VALUES ('W1', 1, 'welcome', '2026-01-01 00:00:00')"
+    )
+
+    applied = migrate.upgrade(database, migrations_dir)
+
+    assert "0005_customer_mobile" in applied
+    assert database.execute_sql("SELECT email FROM customer").fetchall() == [("a@example.com",)]
+    assert database.execute_sql("SELECT customer_id FROM voucher").fetchall() == [(1,)]
+    database.execute_sql(
+        "INSERT INTO customer (id, email, mobile, name, birth_date, marketing_consent,"
+        " terms_accepted_at, session_version, created_at) VALUES (2, NULL, '+46701740605', 'B',"
+        " '1990-01-01', 0, '2026-01-01 00:00:00', '1', '2026-01-01 00:00:00')"
+    )
+    assert database.execute_sql("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    database.close()
+
+
+def migration_files_before(directory: Path, number: str) -> list[Path]:
+    return [p for p in migrate.migration_files(directory) if p.name < number]

@@ -95,11 +95,16 @@ FORMS = {
         "idle_lock_seconds",
         "claim_token_days",
         "refusal_retention_days",
+        "contact_phone",
+        "contact_email",
+        "opening_hours",
     ],
     "/manager/staff": ["display_name", "username", "role", "password", "pin"],
     "/counter/sales/{sale}/register": ["email", "name", "birth_date", "terms", "marketing"],
     "/c/": ["code"],
     "/account/signup": ["email", "password", "name", "birth_date", "terms", "marketing"],
+    "/account/signin/mobile": ["mobile"],
+    "/account/signup/mobile": ["mobile", "name", "birth_date", "terms", "marketing"],
 }
 
 
