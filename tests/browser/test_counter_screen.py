@@ -212,3 +212,36 @@ def test_the_receipt_prints_on_an_80_mm_roll(
     assert boxes, "no page in the printed PDF"
     for width, _height in boxes:
         assert abs(float(width) / MM - 80) < 0.5, f"a page {float(width) / MM:.1f} mm wide"
+
+
+@pytest.mark.parametrize("role", ["staff", "manager", "admin"])
+def test_the_bar_stays_one_line_for_every_role_in_swedish_and_the_counter_one_screen(
+    page: Page,
+    shop: SimpleNamespace,
+    stock: SimpleNamespace,  # noqa: F811
+    role: str,
+) -> None:
+    """An admin in a Swedish store has the most areas and the longest words: the bar must
+    still keep to one line, or the counter's pay bar falls under the fold."""
+    from kiosk.models import Store
+    from tests import factories as make
+
+    from .test_shell import open_tablet
+
+    Store.update(language="sv", name="Kiosk Stockholm Centrum Drottninggatan").where(
+        Store.id == shop.store.id
+    ).execute()
+    make.staff(
+        shop.store, role=role, username=f"long{role}", display_name="Alexandra Administratörsson"
+    )
+    open_tablet(page, f"long{role}")
+    page.goto("/counter/")
+    tablet = Tablet(page)
+    tablet.scan(stock.units[0].serial)
+    expect(page.get_by_role("region", name="Varukorg", exact=True)).to_contain_text(
+        stock.units[0].serial
+    )
+    bar = page.get_by_role("banner")
+    assert bar.bounding_box()["height"] <= 64
+    expect(bar.get_by_role("button", name="Lås")).to_be_in_viewport(ratio=1)
+    assert_one_screen(page, page.get_by_role("button", name="Betalt med kort"))
