@@ -44,6 +44,8 @@ from .models import (
     Registration,
     Sale,
     SaleLine,
+    Shipment,
+    ShipmentUnit,
     Staff,
     StockLevel,
     Store,
@@ -175,11 +177,15 @@ INSERT_ORDER = (
     Device,
     AgeCheck,
     Sale,
+    Shipment,
+    ShipmentUnit,
     SaleLine,
     ClaimToken,
     Claim,
     Swap,
     SwapRefusal,
+    Shipment,
+    ShipmentUnit,
     DeviceEvent,
 )
 REPORTED = ("store", "staff", "sale", "swap", "device")
@@ -293,7 +299,8 @@ def load_demo(days: int = 90, seed: int = 7, stores: int = 2, shelf: int = 40) -
             batch = _Batch(last_ids)
             store_id, staff_ids = _store(batch, chain, rng, index, spec, pin_hashes)
             live_chains = _history(batch, chain, rng, store_id, spec, staff_ids)
-            _swaps(batch, chain, rng, live_chains, staff_ids)
+            taken_back = _swaps(batch, chain, rng, live_chains, staff_ids)
+            _shipments(batch, chain, store_id, spec["code"], staff_ids[0], taken_back)
             batch.flush(counts)
         AuditEvent.create(
             created_at=now,
@@ -427,6 +434,7 @@ def _event(
     status: str,
     at: datetime,
     subject: tuple[str, int] | None = None,
+    reference: str = "",
 ) -> None:
     """One step of a unit's life, as services.unit_life.record writes it."""
     batch.add(
@@ -438,7 +446,7 @@ def _event(
         status=status,
         subject_type=subject[0] if subject else "",
         subject_id=subject[1] if subject else None,
-        reference="",
+        reference=reference,
         created_at=at,
     )
 
@@ -642,12 +650,14 @@ def _swaps(
     rng: random.Random,
     chains: list[dict[str, Any]],
     staff_ids: list[int],
-) -> None:
-    """Swap a share of the store's registered units, on days after their registration.
+) -> list[tuple[dict[str, Any], datetime]]:
+    """Swap a share of the store's registered units, on days after their registration;
+    returns the units taken back (to go back to the maker) and when.
 
     A replacement is a unit received that morning, so the shelf of today keeps its units
     however long the history.
     """
+    taken_back: list[tuple[dict[str, Any], datetime]] = []
     cases = [c for c, w in SWAP_MIX for _ in range(w)]
     rng.shuffle(chains)
     for item in chains[: max(2, len(chains) // 8)]:
@@ -713,6 +723,7 @@ def _swaps(
             local_date=day,
         )
         subject = ("swap", swap["id"])
+        taken_back.append((unit, at))
         if money_back:
             _event(batch, unit["id"], "returned", store_id, staff_id, "returned", at, subject)
         else:
@@ -720,6 +731,64 @@ def _swaps(
                 batch, unit["id"], "swapped_out", store_id, staff_id, "replaced_out", at, subject
             )
             _event(batch, new["id"], "replacement", store_id, staff_id, "sold", at, subject)
+    return taken_back
+
+
+def _shipments(
+    batch: _Batch,
+    chain: _Chain,
+    store_id: int,
+    store_code: str,
+    manager_id: int,
+    taken_back: list[tuple[dict[str, Any], datetime]],
+) -> None:
+    """Units taken back more than three weeks ago went back to the maker, one box a month,
+    a week after the month's last swap; a box shipped more than two weeks ago is credited.
+    So the demo's "waiting to go back" holds only the recent weeks, as in a store that keeps up.
+    """
+    boxes: dict[tuple[int, int], list[tuple[dict[str, Any], datetime]]] = {}
+    for unit, at in taken_back:
+        if chain.now - at >= timedelta(days=21):
+            boxes.setdefault((at.year, at.month), []).append((unit, at))
+    for (year, month), units in sorted(boxes.items()):
+        packed_at = min(max(at for _, at in units) + timedelta(days=7), chain.now)
+        shipped_at = packed_at + timedelta(hours=1)
+        credited_at = shipped_at + timedelta(days=14)
+        credited = credited_at <= chain.now
+        rma = f"RMA-{store_code}-{year}{month:02d}"
+        box = batch.add(
+            Shipment,
+            store=store_id,
+            rma_reference=rma,
+            status="credited" if credited else "shipped",
+            created_by=manager_id,
+            created_at=packed_at,
+            shipped_by=manager_id,
+            shipped_at=shipped_at,
+            credited_by=manager_id if credited else None,
+            credited_at=credited_at if credited else None,
+            credit_reference=f"CN-{store_code}-{year}{month:02d}" if credited else "",
+        )
+        subject = ("shipment", box["id"])
+        for unit, _at in units:
+            batch.add(
+                ShipmentUnit,
+                shipment=box["id"],
+                device=unit["id"],
+                packed_by=manager_id,
+                packed_at=packed_at,
+            )
+            steps = [
+                ("packed", unit["status"], packed_at, rma),
+                ("shipped", "shipped", shipped_at, rma),
+            ]
+            if credited:
+                steps.append(("credited", "shipped", credited_at, box["credit_reference"]))
+            unit["status"] = "shipped"
+            for event, status, when, reference in steps:
+                _event(
+                    batch, unit["id"], event, store_id, manager_id, status, when, subject, reference
+                )
 
 
 def _reset_sequences(tables: list[str]) -> None:
