@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError, fn
 
 from .. import clock, policy
-from ..db import write_transaction
+from ..db import is_postgres, write_transaction
 from ..formatting import status_label
 from ..models import Device, Product, Shipment, ShipmentUnit, Staff, Store, Swap
 from . import DomainError, audit, unit_life
@@ -156,7 +156,11 @@ def packed(shipment: Shipment) -> list[WaitingUnit]:
 
 
 def _locked_open(store: Store, shipment_id: int) -> Shipment:
-    shipment = shipment_of(store, shipment_id)
+    """The store's open shipment, its row locked (PostgreSQL) until the caller commits: a
+    unit packed while the box is being shipped would otherwise land in a shipped box without
+    being shipped. SQLite's BEGIN IMMEDIATE already queues the two."""
+    query = Shipment.select().where((Shipment.id == shipment_id) & (Shipment.store == store))
+    shipment = (query.for_update() if is_postgres() else query).first()
     if shipment is None:
         raise DomainError(_("No such shipment in this store."), status=404)
     if shipment.status != "open":
