@@ -22,8 +22,17 @@ from flask import Flask
 from kiosk import clock
 from kiosk.db import is_postgres
 from kiosk.extensions import db
-from kiosk.models import Device, DeviceEvent, Shipment, ShipmentUnit, StockCount, StockCountUnit
-from kiosk.services import DomainError, counts, returns
+from kiosk.models import (
+    Device,
+    DeviceEvent,
+    Shipment,
+    ShipmentUnit,
+    StockCount,
+    StockCountUnit,
+    Transfer,
+    TransferUnit,
+)
+from kiosk.services import DomainError, counts, returns, transfers
 from kiosk.services.integrity import run_checks
 from tests import factories as make
 from tests.conftest import MIGRATIONS
@@ -166,4 +175,40 @@ def test_a_unit_packed_while_the_box_ships_goes_with_it_or_stays_out(
         assert isinstance(packed[0], DomainError) and Device.get_by_id(late.id).status == (
             "replaced_out"
         )
+    assert_life_matches_status()
+
+
+def test_a_unit_received_while_the_receipt_closes_is_received_not_lost(
+    app: Flask, shop, postgres_only
+) -> None:
+    sender = make.store(name="Kiosk Göteborg")
+    sender_staff = make.staff(sender, username="gote")
+    unit = make.device(sender, make.product("device"))
+    with app.test_request_context():
+        box = transfers.start(sender, sender_staff, shop.store.id)
+        transfers.add_unit(sender, sender_staff, box.id, unit.serial)
+        transfers.send(sender, sender_staff, box.id)
+
+    with other_connection(app) as other:
+        with other.cursor() as cur:  # holds the unit still: its scan waits there
+            cur.execute("SELECT id FROM device WHERE id = %s FOR UPDATE", (unit.id,))
+        scanning, scanned = in_thread(
+            app, lambda: transfers.receive_unit(shop.store, shop.erik, box.id, unit.serial)
+        )
+        waiting_for_a_lock(app)
+        closing, closed = in_thread(
+            app, lambda: transfers.finish(shop.store, shop.manager, box.id, {})
+        )
+        deadline = time.monotonic() + 20
+        while closing.is_alive() and lock_waiters(app) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        other.commit()
+        scanning.join(timeout=30)
+        closing.join(timeout=30)
+
+    for outcome in (scanned, closed):
+        assert not isinstance(outcome[0], Exception), outcome
+    assert Transfer.get_by_id(box.id).status == "received"
+    assert Device.get_by_id(unit.id).status == "in_stock"
+    assert TransferUnit.get(TransferUnit.device == unit).state == "received"
     assert_life_matches_status()
