@@ -29,12 +29,16 @@ class WaitingUnit:
     fault: str  # the fault code of a swap, or the state of a money-back unit
     note: str
     since: date  # the store-local day of the swap or return
-    days_waiting: int
+    today: date  # the store's
     outcome: str
 
     @property
+    def days_waiting(self) -> int:
+        return policy.days_waiting(self.since, self.today)
+
+    @property
     def overdue(self) -> bool:
-        return self.days_waiting > policy.MAKER_OVERDUE_DAYS
+        return policy.overdue_for_maker(self.since, self.today)
 
 
 def _units_with_their_swap(where: object) -> list[tuple[Device, Swap]]:
@@ -75,7 +79,7 @@ def waiting(stores: Iterable[Store]) -> list[WaitingUnit]:
                 fault=(swap.unit_state if swap.unit_state else device.fault_code) or "",
                 note=device.notes or swap.note or "",
                 since=since,
-                days_waiting=policy.days_waiting(since, today),
+                today=today,
                 outcome=swap.outcome or "",
             )
         )
@@ -146,7 +150,7 @@ def packed(shipment: Shipment) -> list[WaitingUnit]:
             fault=(swap.unit_state if swap.unit_state else device.fault_code) or "",
             note=device.notes or swap.note or "",
             since=swap.local_date if swap.id else today,
-            days_waiting=policy.days_waiting(swap.local_date if swap.id else today, today),
+            today=today,
             outcome=swap.outcome or "",
         )
         for device, swap in units
