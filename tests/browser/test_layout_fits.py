@@ -81,3 +81,22 @@ def test_the_catalog_shows_a_price_column_per_market_at_a_managers_width(
 
     fits_sideways(page, "table[aria-describedby=catalog-count]")
     expect(page.get_by_role("columnheader", name="Pris SE")).to_be_in_viewport()
+
+
+def test_a_transfers_item_list_is_wide_enough_to_read_the_items(
+    page: Page, english: SimpleNamespace
+) -> None:
+    make.product("consumable", name="Tobacco sticks Amber, 20 pieces")
+    other = make.store(name="Kiosk Göteborg")
+    open_tablet(page, "erik", "/signin?next=/transfers/")
+    page.get_by_label("Send to").select_option(label=other.name)
+    page.get_by_role("button", name="Start a transfer").click()
+    item = page.get_by_label("Item", exact=True)
+    item.select_option(label="Tobacco sticks Amber, 20 pieces")
+    shown = item.evaluate("e => e.clientWidth")
+    needed = item.evaluate(
+        "e => { const c = document.createElement('canvas').getContext('2d');"
+        " c.font = getComputedStyle(e).font;"
+        " return c.measureText(e.selectedOptions[0].text).width; }"
+    )
+    assert shown >= needed + 40, (shown, needed)  # the text and the select's arrow

@@ -185,3 +185,13 @@ def test_nobody_reaches_another_stores_shipment_transfer_count_delivery_or_level
     assert not reached, "\n".join(reached)
     assert _rows() == before
     assert Store.select().count() == 3
+
+
+def test_a_swedish_counts_scan_button_says_count_not_quantity(app: Flask, shop) -> None:
+    """Seen on the demo: the button beside the count's scan field read "Antal" (how many)."""
+    Store.update(language="sv").where(Store.id == shop.store.id).execute()
+    count = StockCount.create(store=shop.store, started_by=shop.manager, started_at=clock.now_utc())
+    page = signed_in(app, "erik").get(f"/counts/{count.id}").text
+    form = page[page.index('action="/counts/') : page.index("</form>", page.index("/scan"))]
+    button = re.search(r'<button type="submit"[^>]*>([^<]+)</button>', form).group(1)
+    assert button == "Räkna den", button
