@@ -167,6 +167,15 @@ class AgeCheckDecision:
     message: str
 
 
+def check_challenge_age(challenge_age: int | None, legal_age: int) -> None:
+    """A store's challenge age (None: off) must be above its legal age: "clearly over 18" in
+    a store whose legal age is 18 would let a look stand in for every document check."""
+    if challenge_age is not None and challenge_age <= legal_age:
+        raise ValueError(
+            f"The challenge age ({challenge_age}) must be above the legal age ({legal_age})."
+        )
+
+
 def visual_check_overruled(earlier_refusals: Iterable[str | None]) -> bool:
     """A look ("clearly over the challenge age") never overrules a document that showed the
     customer under age for this cart: after that, only a document check may follow."""

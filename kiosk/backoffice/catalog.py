@@ -22,7 +22,7 @@ SERIAL_EXAMPLE = (r"HS\d{1,4}ON\d{7}", "HS1ON0000042")
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 6 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
 
 
 @bp.get("/catalog")

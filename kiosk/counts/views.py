@@ -112,7 +112,7 @@ def close(count_id: int):
     reasons: dict[int, str] = {}
     for key, value in request.form.items():
         name, _sep, device_id = key.partition("-")
-        if name == "reason" and device_id.isdigit() and len(device_id) < 10:
+        if name == "reason" and device_id.isascii() and device_id.isdigit() and len(device_id) < 10:
             reasons[int(device_id)] = value
     try:
         found = service.close(g.store, access.current_staff(), count.id, reasons)

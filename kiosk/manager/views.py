@@ -36,7 +36,8 @@ def _stores() -> tuple[list[Store], str]:
         # With their markets: an all-stores report groups its money by currency.
         return list(Store.select(Store, Market).join(Market).order_by(Store.name)), "all"
     if wanted:
-        store = Store.get_or_none(Store.id == int(wanted)) if wanted.isdigit() else None
+        number = wanted.isascii() and wanted.isdigit() and len(wanted) < 10  # not "²" or 10**30
+        store = Store.get_or_none(Store.id == int(wanted)) if number else None
         if store is None:
             abort(404)
         return [store], wanted

@@ -24,6 +24,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 
 from .. import clock
+from ..csv_export import FORMULA_STARTS, neutralise
 from ..db import write_transaction
 from ..models import CatalogImport, Market, Staff
 from . import DomainError, audit
@@ -40,18 +41,12 @@ from .catalog_rows import (
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_ROWS = 20_000
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 KEEP_PREVIEWS = timedelta(days=1)
 
 
-def csv_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs: formula starts get a leading quote."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def _uncell(value: str) -> str:
-    """The cell as it was before ``csv_cell``, so an exported file reads back the same."""
+    """The cell as it was before ``csv_export.neutralise``, so an exported file reads back
+    the same."""
     return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
@@ -67,7 +62,7 @@ def export_csv() -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(cols)
     for row in snap.rows.values():
-        writer.writerow(csv_cell(text) for text in columns_of(row, cols).values())
+        writer.writerow(neutralise(text) for text in columns_of(row, cols).values())
     return "\ufeff" + out.getvalue()
 
 

@@ -195,7 +195,8 @@ def _parse(column: str, text: str, markets: dict[str, Market]) -> Any:
         if not text:
             return None
         low, high = MIN_AGE_RANGE
-        if not text.isdigit() or not low <= int(text) <= high:
+        # ASCII only: "²" is a digit to str.isdigit() but not a number to int().
+        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
             raise ValueError(
                 _l("A minimum age is a whole number from %(low)s to %(high)s.", low=low, high=high)
             )

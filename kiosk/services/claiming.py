@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from peewee import IntegrityError
+from peewee import Expression, IntegrityError, fn
 
 from .. import clock
 from ..db import write_transaction
@@ -85,6 +85,15 @@ def _register_unit(
     return registration
 
 
+def _sold_again_since(line: type[SaleLine]) -> Expression:
+    """The unit of ``line`` was sold again after it (a sealed return goes back on the shelf):
+    that later sale's buyer holds it now, not whoever has the earlier receipt."""
+    later = SaleLine.alias()
+    return fn.EXISTS(
+        later.select(later.id).where((later.device == line.device) & (later.id > line.id))
+    )
+
+
 def _register_sale_devices(
     sale: Sale, customer: Customer, *, source: str, staff: Staff | None
 ) -> tuple[list[Registration], list[Registration]]:
@@ -93,7 +102,12 @@ def _register_sale_devices(
     Returns the new chains, and those of them whose unit was never registered before
     (only those earn the welcome offer).
     """
-    units = list(Device.select().join(SaleLine).where(SaleLine.sale == sale).order_by(Device.id))
+    units = list(
+        Device.select()
+        .join(SaleLine)
+        .where((SaleLine.sale == sale) & ~_sold_again_since(SaleLine))
+        .order_by(Device.id)
+    )
     chains = []
     first_time = []
     for unit in units:
@@ -176,7 +190,7 @@ def link_sale(sale: Sale, customer: Customer, staff: Staff) -> list[Registration
 def _receipt_matches(sale: Sale, reference: str) -> bool:
     """The receipt's 8-character claim code, or its receipt number (the sale's number)."""
     typed = reference.strip().lstrip("#").strip()
-    if typed.isdigit() and len(typed) <= 10 and int(typed) == sale.id:
+    if typed.isascii() and typed.isdigit() and len(typed) <= 10 and int(typed) == sale.id:
         return True
     code = normalise_code(typed)
     return len(code) == CODE_LENGTH and (
@@ -209,7 +223,7 @@ def add_device(customer: Customer, *, serial: str, reference: str, client: str) 
             .switch(SaleLine)
             .join(Sale)
             .join(Store)
-            .where(Device.serial == serial)
+            .where((Device.serial == serial) & ~_sold_again_since(SaleLine))
             .first()
         )
         if found is None or not _receipt_matches(found.sale, reference):

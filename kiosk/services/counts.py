@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, Expression, IntegrityError
 
 from .. import clock, policy
-from ..db import write_transaction
+from ..db import is_postgres, write_transaction
 from ..models import Device, Product, Staff, StockCount, StockCountUnit, Store
 from . import DomainError, audit, unit_life
 
@@ -96,11 +96,31 @@ def scan(store: Store, member: Staff, count_id: int, raw_serial: str) -> Device:
         raise DomainError(_("That unit is already counted."), field="serial", status=409) from err
 
 
-def _expected_now(count: StockCount) -> list[Device]:
+def _on_the_shelf(count: StockCount) -> Expression:
     where = (Device.store == count.store_id) & (Device.status == "in_stock")
     if count.product_id:
         where &= Device.product == count.product_id
-    return list(Device.select(Device, Product).join(Product).where(where))
+    return where
+
+
+def _expected_now(count: StockCount) -> list[Device]:
+    return list(Device.select(Device, Product).join(Product).where(_on_the_shelf(count)))
+
+
+def _hold_still(count: StockCount) -> None:
+    """PostgreSQL: lock the units the close will judge (the shelf and every scanned unit)
+    before reading them, so a sale committing meanwhile is either seen by the close or waits
+    for it; otherwise its unit would be written off as lost while a customer holds it, and
+    its life would say "lost" over "sold". SQLite's BEGIN IMMEDIATE queues writers already."""
+    if not is_postgres():
+        return
+    scanned = StockCountUnit.select(StockCountUnit.device).where(StockCountUnit.count == count)
+    list(
+        Device.select(Device.id)
+        .where(_on_the_shelf(count) | Device.id.in_(scanned))
+        .order_by(Device.id)
+        .for_update()
+    )
 
 
 def differences(count: StockCount) -> Differences:
@@ -130,6 +150,7 @@ def close(store: Store, member: Staff, count_id: int, reasons: dict[int, str]) -
     """
     with write_transaction():
         count = _open(store, count_id)
+        _hold_still(count)
         found = differences(count)
         for device in found.missing:
             if reasons.get(device.id) not in policy.COUNT_REASONS:

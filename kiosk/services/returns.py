@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError, fn
 
 from .. import clock, policy
-from ..db import write_transaction
+from ..db import is_postgres, write_transaction
 from ..formatting import status_label
 from ..models import Device, Product, Shipment, ShipmentUnit, Staff, Store, Swap
 from . import DomainError, audit, unit_life
@@ -29,12 +29,16 @@ class WaitingUnit:
     fault: str  # the fault code of a swap, or the state of a money-back unit
     note: str
     since: date  # the store-local day of the swap or return
-    days_waiting: int
+    today: date  # the store's
     outcome: str
 
     @property
+    def days_waiting(self) -> int:
+        return policy.days_waiting(self.since, self.today)
+
+    @property
     def overdue(self) -> bool:
-        return self.days_waiting > policy.MAKER_OVERDUE_DAYS
+        return policy.overdue_for_maker(self.since, self.today)
 
 
 def _units_with_their_swap(where: object) -> list[tuple[Device, Swap]]:
@@ -75,7 +79,7 @@ def waiting(stores: Iterable[Store]) -> list[WaitingUnit]:
                 fault=(swap.unit_state if swap.unit_state else device.fault_code) or "",
                 note=device.notes or swap.note or "",
                 since=since,
-                days_waiting=policy.days_waiting(since, today),
+                today=today,
                 outcome=swap.outcome or "",
             )
         )
@@ -146,7 +150,7 @@ def packed(shipment: Shipment) -> list[WaitingUnit]:
             fault=(swap.unit_state if swap.unit_state else device.fault_code) or "",
             note=device.notes or swap.note or "",
             since=swap.local_date if swap.id else today,
-            days_waiting=policy.days_waiting(swap.local_date if swap.id else today, today),
+            today=today,
             outcome=swap.outcome or "",
         )
         for device, swap in units
@@ -156,7 +160,11 @@ def packed(shipment: Shipment) -> list[WaitingUnit]:
 
 
 def _locked_open(store: Store, shipment_id: int) -> Shipment:
-    shipment = shipment_of(store, shipment_id)
+    """The store's open shipment, its row locked (PostgreSQL) until the caller commits: a
+    unit packed while the box is being shipped would otherwise land in a shipped box without
+    being shipped. SQLite's BEGIN IMMEDIATE already queues the two."""
+    query = Shipment.select().where((Shipment.id == shipment_id) & (Shipment.store == store))
+    shipment = (query.for_update() if is_postgres() else query).first()
     if shipment is None:
         raise DomainError(_("No such shipment in this store."), status=404)
     if shipment.status != "open":

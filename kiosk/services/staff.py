@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import clock
+from .. import clock, policy
 from ..db import write_transaction
 from ..models import ROLES, Staff, Store
 from . import DomainError, audit, sessions
@@ -18,6 +18,7 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 ABOVE_OWN_ROLE = _l("You cannot give or change a role above your own.")
+CHALLENGE_NOT_ABOVE_LEGAL = _l("The challenge age is above the legal age.")
 
 
 def validate_pin(pin: str) -> None:
@@ -194,6 +195,12 @@ def update_settings(store: Store, values: dict, *, by: Staff) -> None:
             field="timezone",
             status=422,
         )
+    try:
+        policy.check_challenge_age(values["challenge_age"], values["legal_age"])
+    except ValueError as err:
+        raise DomainError(
+            str(CHALLENGE_NOT_ABOVE_LEGAL), field="challenge_age", status=422
+        ) from err
     changed = {k: values[k] for k in SETTINGS if getattr(store, k) != values[k]}
     if not changed:
         return

@@ -33,7 +33,6 @@ from ..models import (
 from . import DomainError, audit, catalog, unit_life
 from .swaps import typed_serial
 
-WAITING = ("replaced_out", "returned")  # waiting to go back to the maker
 MAX_LEVEL = 100000
 
 
@@ -85,7 +84,7 @@ def overview(stores: list[Store], language: str) -> list[StockRow]:
             Device.status.alias("status"),
             fn.COUNT(Device.id).alias("n"),
         )
-        .where(Device.store.in_(ids) & Device.status.in_(("in_stock", *WAITING)))
+        .where(Device.store.in_(ids) & Device.status.in_(("in_stock", *policy.WAITING_FOR_MAKER)))
         .group_by(Device.store, Device.product, Device.status)
         .dicts()
     )

@@ -21,7 +21,7 @@ from .. import clock, policy
 from ..db import write_transaction
 from ..models import Market, ProductPrice, Sale, Staff, Store
 from . import DomainError, FieldErrors, audit
-from .staff import create_staff
+from .staff import CHALLENGE_NOT_ABOVE_LEGAL, create_staff
 
 LANGUAGES = ("en", "sv")
 # Not money a store takes: "no currency" and the testing code.
@@ -211,9 +211,11 @@ def _store_values(values: dict[str, Any], store: Store | None) -> dict[str, Any]
             continue
         if value is None or not low <= value <= high:
             errors[name] = str(_l("A whole number from %(low)s to %(high)s.", low=low, high=high))
-    challenge, legal = clean.get("challenge_age"), clean.get("legal_age")
-    if "challenge_age" not in errors and challenge is not None and legal and challenge <= legal:
-        errors["challenge_age"] = str(_l("The challenge age is above the legal age."))
+    if "challenge_age" not in errors and "legal_age" not in errors:
+        try:
+            policy.check_challenge_age(clean["challenge_age"], clean["legal_age"])
+        except ValueError:
+            errors["challenge_age"] = str(CHALLENGE_NOT_ABOVE_LEGAL)
     if errors:
         raise FieldErrors(errors)
     return clean

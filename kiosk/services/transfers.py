@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError, fn
 
 from .. import clock, policy
-from ..db import write_transaction
+from ..db import is_postgres, write_transaction
 from ..formatting import status_label
 from ..models import (
     Device,
@@ -99,8 +99,23 @@ def start(store: Store, member: Staff, to_store_id: int | None) -> Transfer:
         return transfer
 
 
+def _locked(store: Store, transfer_id: int) -> Transfer | None:
+    """``transfer_of`` with the transfer's row locked (PostgreSQL) until the caller commits.
+
+    Every change to a transfer reads it through here, so two tablets on one transfer take
+    turns: a unit scanned into the box while it is being sent, or received while the
+    receipt is being closed, would otherwise be judged on what was read before the other
+    committed (a unit marked sent that never left the shelf, or 'lost' once it was back in
+    stock). SQLite's BEGIN IMMEDIATE already queues them."""
+    if is_postgres():
+        locked = Transfer.select(Transfer.id).where(Transfer.id == transfer_id).for_update()
+        if locked.first() is None:
+            return None
+    return transfer_of(store, transfer_id)
+
+
 def _draft(store: Store, transfer_id: int) -> Transfer:
-    transfer = transfer_of(store, transfer_id)
+    transfer = _locked(store, transfer_id)
     if transfer is None or transfer.from_store_id != store.id:
         raise DomainError(_("No such transfer from this store."), status=404)
     if transfer.status != "draft":
@@ -262,7 +277,7 @@ def send(store: Store, member: Staff, transfer_id: int) -> Transfer:
 
 
 def _incoming(store: Store, transfer_id: int) -> Transfer:
-    transfer = transfer_of(store, transfer_id)
+    transfer = _locked(store, transfer_id)
     if transfer is None or transfer.to_store_id != store.id:
         raise DomainError(_("No such transfer to this store."), status=404)
     if transfer.status != "in_transit":
@@ -397,7 +412,7 @@ def finish(
 def cancel(store: Store, member: Staff, transfer_id: int) -> None:
     """Call a transfer back before anything of it was received: all returns to the sender."""
     with write_transaction():
-        transfer = transfer_of(store, transfer_id)
+        transfer = _locked(store, transfer_id)
         if transfer is None or transfer.from_store_id != store.id:
             raise DomainError(_("No such transfer from this store."), status=404)
         if transfer.status not in ("draft", "in_transit"):

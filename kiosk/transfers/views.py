@@ -168,7 +168,7 @@ def finish(transfer_id: int):
     received: dict[int, int] = {}
     for line in service.lines_of(transfer):
         raw = request.form.get(f"line-{line.id}", "").strip()
-        if raw.isdigit() and len(raw) <= 4:
+        if raw.isascii() and raw.isdigit() and len(raw) <= 4:  # not "²": int() refuses it
             received[line.id] = int(raw)
     try:
         missing, _extra = service.finish(g.store, access.current_staff(), transfer.id, received)

@@ -210,3 +210,30 @@
     notes = [];
   });
 })();
+
+// A double tap sends a plain form once. On a slow network the second tap comes while the
+// first is on its way: the browser then drops the first page for the second and the server
+// does the work twice (a quantity added twice, two transfers started). htmx forms and the
+// delivery's scan queue have their own handling; a form is free again after 10 seconds,
+// or when the page comes back from the browser's history.
+(function () {
+  "use strict";
+  var HOLD_MS = 10000;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+    if (form.matches("[hx-post], [hx-get], [data-hx-post], [data-intake-scan]")) return;
+    var sent = parseInt(form.dataset.sentAt || "0", 10);
+    if (Date.now() - sent < HOLD_MS) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sentAt = String(Date.now());
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-sent-at]").forEach(function (form) {
+      delete form.dataset.sentAt;
+    });
+  });
+})();

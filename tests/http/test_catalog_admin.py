@@ -84,6 +84,7 @@ def test_admin_creates_a_product_with_names_prices_and_its_serial_format(admin: 
         ("price_SE", "-5", "A price is a number such as 499 or 499.90."),
         ("vat_SE", "20", "The VAT rate in SE is one of 25, 12, 6, 0"),
         ("min_age", "12", "A minimum age is a whole number from 16 to 30."),
+        ("min_age", "²", "A minimum age is a whole number from 16 to 30."),  # a digit, not int
         ("serial_pattern", "HS(", "Not a serial format we can use"),
         ("serial_pattern", "hs\\d+", "write the pattern"),
         ("serial_pattern", ".*", "must not accept an empty serial"),

@@ -388,3 +388,29 @@ def test_every_csv_cell_that_starts_like_a_formula_is_made_plain_text() -> None:
     assert neutralise(-100) == -100
     assert neutralise("Kiosk Soho") == "Kiosk Soho"
     assert neutralise("") == ""
+
+
+def test_a_managers_challenge_age_must_be_above_the_stores_legal_age(
+    client: FlaskClient, auth, shop
+) -> None:
+    """The admin's store form refused it; the manager's settings page saved it."""
+    auth.sign_in("maja")
+    token = csrf_from(client.get("/manager/settings").text)
+    base = {
+        "csrf_token": token,
+        "name": shop.store.name,
+        "timezone": "Europe/Stockholm",
+        "language": "sv",
+        "legal_age": "20",
+        "idle_lock_seconds": "300",
+        "claim_token_days": "30",
+        "refusal_retention_days": "730",
+    }
+    for challenge in ("18", "20"):
+        refused = client.post("/manager/settings", data=base | {"challenge_age": challenge})
+        assert refused.status_code == 422 and 'id="challenge_age-error"' in refused.text
+    store = Store.get_by_id(shop.store.id)
+    assert (store.legal_age, store.challenge_age) == (18, None)
+    assert client.post("/manager/settings", data=base | {"challenge_age": "25"}).status_code == 302
+    store = Store.get_by_id(shop.store.id)
+    assert (store.legal_age, store.challenge_age) == (20, 25)

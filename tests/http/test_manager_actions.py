@@ -106,6 +106,18 @@ def test_sales_net_the_refunds_of_the_day(client: FlaskClient, auth, shop, world
     assert re.search(r'data-testid="sales-net">\D*499[.,]00', page)
 
 
+def test_a_day_without_refunds_shows_none_not_minus_zero(
+    client: FlaskClient, auth, shop, world
+) -> None:
+    """Seen at 1366x768: "0 refunds −0.00" on the sales page of an ordinary day."""
+    model, today = world
+    make.sold_unit(shop.store, shop.erik, model, bought=today)
+    auth.sign_in("maja")
+    page = client.get("/manager/sales").text
+    refunds = re.search(r'data-testid="sales-refunds">([^<]*)<', page).group(1)
+    assert "0" in refunds and "−" not in refunds and "-" not in refunds, refunds
+
+
 def test_sales_over_a_range_have_a_row_per_day_and_a_csv(
     client: FlaskClient, auth, shop, world
 ) -> None:

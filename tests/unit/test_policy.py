@@ -19,6 +19,7 @@ from kiosk.policy import (
     age_on,
     benefit_program_active,
     benefit_program_last_day,
+    check_challenge_age,
     decide_age_check,
     decide_swap,
     is_of_legal_age,
@@ -969,3 +970,17 @@ def test_a_serial_matches_its_format_whole_not_in_part() -> None:
     assert catalog_rules.serial_fits_format("HS12ON0000001", pattern)
     assert not catalog_rules.serial_fits_format("XHS12ON0000001", pattern)
     assert not catalog_rules.serial_fits_format("HS12ON00000012", pattern)
+
+
+@pytest.mark.parametrize(
+    ("challenge", "legal", "allowed"),
+    [(None, 18, True), (25, 18, True), (19, 18, True), (18, 18, False), (18, 20, False)],
+)
+def test_a_challenge_age_is_above_the_legal_age(
+    challenge: int | None, legal: int, allowed: bool
+) -> None:
+    if allowed:
+        check_challenge_age(challenge, legal)
+    else:
+        with pytest.raises(ValueError, match="must be above the legal age"):
+            check_challenge_age(challenge, legal)
