@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import itertools
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
@@ -187,3 +189,118 @@ def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> int:
         insert = f'INSERT INTO "{table}" ({columns}) VALUES '  # noqa: S608
         cursor.executemany(insert + "(" + ", ".join("?" * len(fields)) + ")", values)
     return len(rows)
+
+
+class Prepared:
+    """A read of fixed shape, composed into SQL once per kind of database, run many times.
+
+    Peewee composes a query's SQL anew every time it runs: for the few reads every counter
+    tap makes (the person and their store, the cart, its priced lines) that composing cost
+    more than SQLite took to run them (docs/BENCHMARKS.md). A Prepared read is built once
+    with a marker for each parameter; its SQL and the places of the markers among the
+    parameters are kept, and each run only puts the values in. The rows come back as the
+    query's own models, joins and all, exactly as if Peewee had composed it.
+
+    On PostgreSQL the statement is also prepared on the server, once per connection
+    (PREPARE, then EXECUTE): planning a join of five tables took longer than running it.
+    Prepared statements live as long as their connection, so they need connections that
+    are not shared between sessions behind our back (no PgBouncer in transaction mode).
+
+    ``build`` takes the parameters by name and returns the query; ``kinds`` names each
+    parameter's type (int or str). A parameter must reach the SQL as a bound value, as
+    every comparison in a WHERE or ON clause does.
+    """
+
+    _numbers = itertools.count(1)
+
+    def __init__(self, build: Callable[..., Any], **kinds: type) -> None:
+        self._build = build
+        self._kinds = kinds
+        self._composed: dict[type, tuple[Any, str, list[Any], list[tuple[int, str]]]] = {}
+        self._row_maps: dict[type, dict[str, Any]] = {}
+        self._server_name = f"kiosk_read_{next(self._numbers)}"
+
+    def _markers(self) -> dict[str, Any]:
+        markers: dict[str, Any] = {}
+        for number, (name, kind) in enumerate(self._kinds.items()):
+            if kind is int:
+                markers[name] = -(2**52) - number  # no id or count is ever this
+            elif kind is str:
+                markers[name] = f"\x1eprepared:{name}\x1e"
+            else:
+                raise TypeError(f"A prepared parameter is an int or a str, not {kind!r}")
+        return markers
+
+    def _compose(self, database: Database) -> tuple[Any, str, list[Any], list[tuple[int, str]]]:
+        composed = self._composed.get(type(database))
+        if composed is None:
+            markers = self._markers()
+            query = self._build(**markers)
+            sql, params = query.sql()
+            at = {(type(v), v): name for name, v in markers.items()}
+            slots = [
+                (place, at[(type(value), value)])
+                for place, value in enumerate(params)
+                if (type(value), value) in at
+            ]
+            missing = set(markers) - {name for _place, name in slots}
+            if missing:
+                raise ValueError(f"Parameters that never reach the SQL: {sorted(missing)}")
+            composed = (query, sql, list(params), slots)
+            self._composed[type(database)] = composed
+        return composed
+
+    def _on_server(self, database: Database, sql: str, count: int) -> str:
+        """EXECUTE of this read's statement, prepared on this connection first if need be."""
+        connection = database.connection()
+        prepared = _SERVER_PREPARED.setdefault(connection, set())
+        if self._server_name not in prepared:
+            if "%%" in sql:
+                raise ValueError("A prepared read cannot hold a literal %")
+            pieces = sql.split("%s")
+            body = "".join(f"{piece}${n}" for n, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
+            # On the driver's own cursor: PREPARE is bookkeeping, not one of the request's
+            # statements (the query-count tests count those).
+            with connection.cursor() as cursor:
+                cursor.execute(f"PREPARE {self._server_name} AS {body}")
+            prepared.add(self._server_name)
+        return (
+            f"EXECUTE {self._server_name} ({', '.join(['%s'] * count)})"
+            if count
+            else (f"EXECUTE {self._server_name}")
+        )
+
+    def rows(self, **values: Any) -> list[Any]:
+        """Every row, as the query's models (or whatever row type it was built with)."""
+        database = db.obj
+        query, sql, params, slots = self._compose(database)
+        bound = list(params)
+        for place, name in slots:
+            bound[place] = self._kinds[name](values[name])
+        if isinstance(database, PostgresqlDatabase):
+            sql = self._on_server(database, sql, len(bound))
+        cursor = database.execute_sql(sql, bound)
+        wrapper = query._get_cursor_wrapper(cursor)
+        # Peewee works out how each column maps onto the joined models for every cursor;
+        # for one statement that answer never changes, so it is worked out once and kept.
+        known = self._row_maps.get(type(database))
+        if known is not None:
+            wrapper.__dict__.update(known)
+        # All rows are read at once: a half-read cursor would hold SQLite's snapshot.
+        rows = list(wrapper)
+        if known is None and wrapper.initialized:
+            self._row_maps[type(database)] = {
+                name: value for name, value in wrapper.__dict__.items() if name not in _PER_CURSOR
+            }
+        return rows
+
+    def first(self, **values: Any) -> Any | None:
+        """The first row, or None; the query itself should say LIMIT 1."""
+        found = self.rows(**values)
+        return found[0] if found else None
+
+
+# What a Peewee cursor wrapper holds of its own cursor; the rest is the statement's row map.
+_PER_CURSOR = frozenset({"cursor", "count", "index", "populated", "row_cache"})
+# The statements prepared on each PostgreSQL connection, forgotten with the connection.
+_SERVER_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()

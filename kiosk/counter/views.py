@@ -56,9 +56,8 @@ def _render(
         "message": message,
         "error": error,
         "error_field": error_field,
-        "scan_form": ScanForm(formdata=None),
-        "complete_form": CompleteForm(formdata=None, idempotency_key=priced.cart.idempotency_key),
-        "age_form": age_form or AgeCheckForm(formdata=None),
+        # Only the form the cart shows is built: a form costs more than the HTML it adds.
+        "age_form": age_form or (AgeCheckForm(formdata=None) if priced.age_check_needed else None),
         "store": g.store,
     }
     if _is_htmx():

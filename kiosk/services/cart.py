@@ -10,10 +10,11 @@ import uuid
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN, IntegrityError, Select, fn
 
 from .. import clock, policy
-from ..db import write_transaction
+from ..db import Prepared, write_transaction
+from ..extensions import db
 from ..formatting import contact_masked
 from ..models import (
     AgeCheck,
@@ -34,6 +35,96 @@ from .accounts import ACCOUNT_QR_PREFIX, customer_from_qr
 
 MAX_QUANTITY = 99
 MAX_ACCOUNT_QR = 400
+
+# The reads of every counter tap, composed once (db.Prepared).
+_OPEN_CART = Prepared(
+    lambda store_id, staff_id: (
+        Cart.select()
+        .where((Cart.store == store_id) & (Cart.staff == staff_id) & (Cart.status == "open"))
+        .limit(1)
+    ),
+    store_id=int,
+    staff_id=int,
+)
+# A unit by its serial, with its model as the cart's store sells it: its price in the
+# store's market (None: not sold there) and its name in the store's language.
+_UNIT_AS_SOLD_HERE = Prepared(
+    lambda serial, market_id, language: (
+        Device.select(Device, Product, Store, ProductPrice.id, ProductName.name)
+        .join(Product)
+        .join(
+            ProductPrice,
+            JOIN.LEFT_OUTER,
+            on=(ProductPrice.product == Product.id) & (ProductPrice.market == market_id),
+            attr="market_price",
+        )
+        .switch(Product)
+        .join(
+            ProductName,
+            JOIN.LEFT_OUTER,
+            on=(ProductName.product == Product.id) & (ProductName.language == language),
+            attr="local_name",
+        )
+        .switch(Device)
+        .join(Store)
+        .where(Device.serial == serial)
+        .limit(1)
+    ),
+    serial=str,
+    market_id=int,
+    language=str,
+)
+# What a scanned code names, if not a serial: a voucher or a product's SKU (by id).
+_CODE = Prepared(
+    lambda code: Select(
+        columns=[
+            Voucher.select(Voucher.id).where(Voucher.code == code).alias("voucher_id"),
+            Product.select(Product.id).where(Product.sku == code).alias("product_id"),
+        ]
+    ).bind(db),
+    code=str,
+)
+_LATEST = AgeCheck.alias("latest")
+# The cart's lines as its store sells them, each row also carrying the cart's latest age
+# check: everything the cart's screen shows, in one read.
+_PRICED_LINES = Prepared(
+    lambda cart_id, market_id, language: (
+        CartLine.select(CartLine, Product, Device, Voucher, ProductPrice, ProductName, AgeCheck)
+        .join(Product)
+        .join(
+            ProductPrice,
+            JOIN.LEFT_OUTER,
+            on=(ProductPrice.product == Product.id) & (ProductPrice.market == market_id),
+            attr="market_price",
+        )
+        .switch(Product)
+        .join(
+            ProductName,
+            JOIN.LEFT_OUTER,
+            on=(ProductName.product == Product.id) & (ProductName.language == language),
+            attr="local_name",
+        )
+        .switch(CartLine)
+        .join(Device, JOIN.LEFT_OUTER)
+        .switch(CartLine)
+        .join(Voucher, JOIN.LEFT_OUTER)
+        .switch(CartLine)
+        .join(
+            AgeCheck,
+            JOIN.LEFT_OUTER,
+            on=(
+                AgeCheck.id
+                == _LATEST.select(fn.MAX(_LATEST.id)).where(_LATEST.cart == CartLine.cart)
+            ),
+            attr="latest_check",
+        )
+        .where(CartLine.cart == cart_id)
+        .order_by(CartLine.id)
+    ),
+    cart_id=int,
+    market_id=int,
+    language=str,
+)
 
 
 @dataclass
@@ -94,9 +185,7 @@ class PricedCart:
 
 def open_cart(store: Store, member: Staff) -> Cart:
     """This person's open cart in this store, started when there is none."""
-    cart = Cart.get_or_none(
-        (Cart.store == store) & (Cart.staff == member) & (Cart.status == "open")
-    )
+    cart = _OPEN_CART.first(store_id=store.id, staff_id=member.id)
     if cart is not None:
         cart.store = store  # already loaded by the caller: no second read of the store
         return cart
@@ -169,15 +258,10 @@ def _device_refusal(device: Device, store: Store) -> str:
     }.get(device.status, _("Serial %(serial)s is not for sale.")) % {"serial": device.serial}
 
 
-def add_device(cart: Cart, serial: str) -> Product:
-    """Add one unit by its serial; returns its model as this store sells it."""
-    device = (
-        Device.select(Device, Product, Store)
-        .join(Product)
-        .switch(Device)
-        .join(Store)
-        .where(Device.serial == serial)
-        .first()
+def add_device(cart: Cart, serial: str) -> str:
+    """Add one unit by its serial; returns its model's name as this store sells it."""
+    device = _UNIT_AS_SOLD_HERE.first(
+        serial=serial, market_id=cart.store.market_id, language=cart.store.language
     )
     if device is None:
         raise DomainError(
@@ -185,8 +269,8 @@ def add_device(cart: Cart, serial: str) -> Product:
         )
     if device.store_id != cart.store_id or device.status != "in_stock":
         raise DomainError(_device_refusal(device, cart.store), field="code", status=409)
-    model = catalog.sellable_product(cart.store, device.product_id)
-    if model is None:
+    model = device.product
+    if getattr(model, "market_price", None) is None or not model.is_active:
         raise DomainError(
             _(
                 "%(name)s has no price in this store's market, so it cannot be sold here.",
@@ -195,18 +279,21 @@ def add_device(cart: Cart, serial: str) -> Product:
             field="code",
             status=409,
         )
-    with write_transaction():
-        _open(cart)
-        if CartLine.select().where((CartLine.cart == cart) & (CartLine.device == device)).exists():
-            raise DomainError(
-                _("Serial %(serial)s is already in the cart.", serial=serial),
-                field="code",
-                status=409,
+    try:
+        with write_transaction():
+            _open(cart)
+            CartLine.create(
+                cart=cart, product=device.product_id, device=device.id, created_at=clock.now_utc()
             )
-        CartLine.create(
-            cart=cart, product=device.product, device=device, created_at=clock.now_utc()
-        )
-    return model
+    except IntegrityError as err:
+        # The unique (cart, device) index answers "already in the cart" in the same write.
+        raise DomainError(
+            _("Serial %(serial)s is already in the cart.", serial=serial),
+            field="code",
+            status=409,
+        ) from err
+    local_name = getattr(model, "local_name", None)
+    return local_name.name if local_name is not None else model.name
 
 
 def scan(cart: Cart, code: str) -> str:
@@ -226,13 +313,13 @@ def scan(cart: Cart, code: str) -> str:
         raise DomainError(
             _("That code is too long to be a serial or SKU."), field="code", status=422
         )
-    voucher = Voucher.get_or_none(Voucher.code == raw.upper())
-    if voucher is not None:
+    named = _CODE.first(code=raw.upper())
+    if named["voucher_id"] is not None:
+        voucher = Voucher.get_by_id(named["voucher_id"])
         add_voucher(cart, voucher)
         return _("Voucher %(code)s: one free consumables pack.", code=voucher.code)
-    product = Product.get_or_none(Product.sku == raw.upper())
-    if product is not None:
-        added = add_product(cart, product.id)
+    if named["product_id"] is not None:
+        added = add_product(cart, named["product_id"])
         return _("Added %(name)s.", name=added.name)
     try:
         serial = policy.normalise_serial(raw)
@@ -240,8 +327,7 @@ def scan(cart: Cart, code: str) -> str:
         raise DomainError(
             _("%(code)s is not a serial or SKU we know.", code=raw), field="code", status=404
         ) from err
-    model = add_device(cart, serial)
-    return _("Added %(name)s.", name=model.name)
+    return _("Added %(name)s.", name=add_device(cart, serial))
 
 
 def link_customer(cart: Cart, customer: Customer) -> None:
@@ -313,13 +399,12 @@ def abandon(cart: Cart) -> None:
         ).execute()
 
 
-def valid_age_check(cart: Cart, required_age: int) -> AgeCheck | None:
+def _covering(latest: AgeCheck | None, required_age: int) -> AgeCheck | None:
     """The cart's latest check, if it passed and still covers what the cart needs.
 
     The latest, not the latest passed one: a refusal after a pass stands until a new
     check passes.
     """
-    latest = AgeCheck.select().where(AgeCheck.cart == cart).order_by(AgeCheck.id.desc()).first()
     if latest is not None and latest.result == "passed" and latest.required_age >= required_age:
         return latest
     return None
@@ -370,32 +455,12 @@ def price(cart: Cart) -> PricedCart:
     cannot be completed until it is removed.
     """
     store = cart.store
-    query = (
-        CartLine.select(CartLine, Product, Device, Voucher, ProductPrice, ProductName)
-        .join(Product)
-        .join(
-            ProductPrice,
-            JOIN.LEFT_OUTER,
-            on=(ProductPrice.product == Product.id) & (ProductPrice.market == store.market_id),
-            attr="market_price",
-        )
-        .switch(Product)
-        .join(
-            ProductName,
-            JOIN.LEFT_OUTER,
-            on=(ProductName.product == Product.id) & (ProductName.language == store.language),
-            attr="local_name",
-        )
-        .switch(CartLine)
-        .join(Device, JOIN.LEFT_OUTER)
-        .switch(CartLine)
-        .join(Voucher, JOIN.LEFT_OUTER)
-        .where(CartLine.cart == cart)
-        .order_by(CartLine.id)
-    )
+    query = _PRICED_LINES.rows(cart_id=cart.id, market_id=store.market_id, language=store.language)
     lines: list[PricedLine] = []
     restricted_ages: list[int | None] = []
+    latest_check = None
     for line in query:
+        latest_check = getattr(line, "latest_check", None)
         product = line.product
         market_price = getattr(product, "market_price", None)
         local_name = getattr(product, "local_name", None)
@@ -427,6 +492,6 @@ def price(cart: Cart) -> PricedCart:
         cart=cart,
         lines=lines,
         required_age=required,
-        age_check=valid_age_check(cart, required) if required is not None else None,
+        age_check=_covering(latest_check, required) if required is not None else None,
         vat_by_rate={rate: vat for rate, vat in sorted(vat_by_rate.items()) if vat or rate},
     )

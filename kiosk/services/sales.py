@@ -128,7 +128,7 @@ def record_age_check(
             age=priced.required_age,
         )
     if decision.passed:
-        priced.age_check = check  # what valid_age_check would now find, without asking again
+        priced.age_check = check  # what pricing the cart would now find, without asking again
     return AgeCheckResult(passed=decision.passed, message=message, check=check, priced=priced)
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from peewee import fn
 
 from .. import clock
-from ..db import write_transaction
+from ..db import Prepared, write_transaction
 from ..models import Customer, Market, Staff, Store, WebSession
 
 # A tablet changes key at every PIN switch and idle lock, a phone at every sign-in: a row
@@ -58,11 +58,9 @@ def end_all_of_staff(member: Staff, *, keep: str | None = None) -> int:
     return query.execute()
 
 
-def live_staff(key: str | None, staff_id: int) -> Staff | None:
-    """The active staff member of this live session, with their store, in one query."""
-    if not key:
-        return None
-    return (
+# The reads every request makes, composed once (db.Prepared).
+_LIVE_STAFF = Prepared(
+    lambda key_hash, staff_id: (
         Staff.select(Staff, Store, Market)
         .join(Store)
         .join(Market)
@@ -71,39 +69,61 @@ def live_staff(key: str | None, staff_id: int) -> Staff | None:
         .where(
             (Staff.id == staff_id)
             & (Staff.is_active == True)  # noqa: E712
-            & (WebSession.key_hash == _digest(key))
+            & (WebSession.key_hash == key_hash)
         )
-        .first()
-    )
-
-
-def live_customer(key: str | None, customer_id: int, version: str) -> Customer | None:
-    if not key:
-        return None
-    return (
+        .limit(1)
+    ),
+    key_hash=str,
+    staff_id=int,
+)
+_LIVE_CUSTOMER = Prepared(
+    lambda key_hash, customer_id, version: (
         Customer.select()
         .join(WebSession, on=(WebSession.customer == Customer.id))
         .where(
             (Customer.id == customer_id)
             & (Customer.session_version == version)
-            & (WebSession.key_hash == _digest(key))
+            & (WebSession.key_hash == key_hash)
         )
-        .first()
-    )
+        .limit(1)
+    ),
+    key_hash=str,
+    customer_id=int,
+    version=str,
+)
+_LIVE_STORE = Prepared(
+    lambda key_hash, store_id: (
+        Store.select(Store, Market)
+        .join(Market)
+        .where(
+            (Store.id == store_id)
+            & fn.EXISTS(WebSession.select().where(WebSession.key_hash == key_hash))
+        )
+        .limit(1)
+    ),
+    key_hash=str,
+    store_id=int,
+)
+
+
+def live_staff(key: str | None, staff_id: int) -> Staff | None:
+    """The active staff member of this live session, with their store, in one query."""
+    if not key:
+        return None
+    return _LIVE_STAFF.first(key_hash=_digest(key), staff_id=staff_id)
+
+
+def live_customer(key: str | None, customer_id: int, version: str) -> Customer | None:
+    if not key:
+        return None
+    return _LIVE_CUSTOMER.first(key_hash=_digest(key), customer_id=customer_id, version=version)
 
 
 def live_store(key: str | None, store_id: int) -> Store | None:
     """The tablet's store while its session lives (the PIN screen, nobody signed in yet)."""
     if not key:
         return None
-    return (
-        Store.select()
-        .where(
-            (Store.id == store_id)
-            & fn.EXISTS(WebSession.select().where(WebSession.key_hash == _digest(key)))
-        )
-        .first()
-    )
+    return _LIVE_STORE.first(key_hash=_digest(key), store_id=store_id)
 
 
 def purge_stale() -> int:

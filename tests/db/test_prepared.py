@@ -1,0 +1,75 @@
+"""Reads composed once (kiosk.db.Prepared) find exactly what Peewee's own queries find."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from kiosk.db import Prepared, is_postgres
+from kiosk.extensions import db
+from kiosk.models import Market, Staff, Store
+from tests import factories as make
+
+STAFF_BY_NAME = Prepared(
+    lambda store_id, display_name: (
+        Staff.select(Staff, Store, Market)
+        .join(Store)
+        .join(Market)
+        .where((Staff.store == store_id) & (Staff.display_name == display_name))
+        .limit(1)
+    ),
+    store_id=int,
+    display_name=str,
+)
+
+
+def composed(store_id: int, display_name: str) -> Staff | None:
+    return (
+        Staff.select(Staff, Store, Market)
+        .join(Store)
+        .join(Market)
+        .where((Staff.store == store_id) & (Staff.display_name == display_name))
+        .first()
+    )
+
+
+def test_a_prepared_read_finds_the_same_person_with_their_store_as_peewee(app: Flask) -> None:
+    store, other = make.store(), make.store()
+    names = ["erik", "o'brien", "åsa %_ \\ ?", "erik2"]
+    for name in names:
+        make.staff(store, display_name=name)
+    make.staff(other, display_name="erik")
+    for store_id in (store.id, other.id, 999_999):
+        for name in [*names, "nobody", "' OR 1=1 --"]:
+            expected = composed(store_id, name)
+            found = STAFF_BY_NAME.first(store_id=store_id, display_name=name)
+            if expected is None:
+                assert found is None
+                continue
+            assert found.__data__ == expected.__data__
+            assert found.store.__data__ == expected.store.__data__
+            assert found.store.market.currency == expected.store.market.currency
+
+
+def test_a_prepared_read_works_again_on_a_new_connection(app: Flask) -> None:
+    store = make.store()
+    make.staff(store, display_name="Maja")
+    assert STAFF_BY_NAME.first(store_id=store.id, display_name="Maja").display_name == "Maja"
+    # A pooled connection can be dropped (a restart, a failed request): on PostgreSQL the
+    # next connection has no prepared statements and must be given them again.
+    db.manual_close()
+    db.connect(reuse_if_open=True)
+    assert STAFF_BY_NAME.first(store_id=store.id, display_name="Maja").display_name == "Maja"
+    if is_postgres():
+        statements = db.execute_sql("SELECT name FROM pg_prepared_statements").fetchall()
+        assert any(name.startswith("kiosk_read_") for (name,) in statements)
+
+
+def test_a_parameter_that_never_reaches_the_sql_is_refused(app: Flask) -> None:
+    forgotten = Prepared(
+        lambda store_id, unused: Store.select().where(Store.id == store_id),
+        store_id=int,
+        unused=str,
+    )
+    with pytest.raises(ValueError, match="unused"):
+        forgotten.rows(store_id=1, unused="x")
