@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from .. import access, clock
 from ..formatting import contact_masked, public_url
@@ -56,8 +59,11 @@ def _render(
         "message": message,
         "error": error,
         "error_field": error_field,
-        # Only the form the cart shows is built: a form costs more than the HTML it adds.
-        "age_form": age_form or (AgeCheckForm(formdata=None) if priced.age_check_needed else None),
+        "age_check_form": (
+            _age_check_form(priced, age_form, error, error_field)
+            if priced.age_check_needed
+            else None
+        ),
         "store": g.store,
     }
     if _is_htmx():
@@ -65,6 +71,45 @@ def _render(
     context["products"] = _products()
     context["kinds"] = KINDS
     return render_template("counter/cart.html", **context), status
+
+
+# The age check's fields and the refusal shown in its form.
+AGE_CHECK_FIELDS = ("birth_date", "document_type", "method", "age_check")
+_CSRF_SLOT = "\x00csrf\x00"
+_untouched_age_checks: dict[tuple[str, int | None, int], str] = {}
+
+
+def _age_check_form(
+    priced: carts.PricedCart,
+    age_form: AgeCheckForm | None,
+    error: str | None,
+    error_field: str | None,
+) -> Markup:
+    """The age check's form for a cart that needs one.
+
+    Untouched (nothing typed, no error at it) the form is the same for every cart needing
+    the same age in one store's language, and drawing it was half of a scan's page work: it
+    is drawn once per worker and language and only this session's CSRF token is put in.
+    """
+    context = {"priced": priced, "store": g.store, "error": error, "error_field": error_field}
+    if age_form is not None or error_field in AGE_CHECK_FIELDS:
+        form = age_form or AgeCheckForm(formdata=None)
+        drawn = render_template(
+            "counter/_age_check.html", age_form=form, csrf=generate_csrf(), **context
+        )
+        return Markup(drawn)  # noqa: S704 - a template's output, escaped by Jinja
+    key = (str(get_locale()), g.store.challenge_age, priced.required_age)
+    drawn = _untouched_age_checks.get(key)
+    if drawn is None:
+        drawn = render_template(
+            "counter/_age_check.html",
+            age_form=AgeCheckForm(formdata=None),
+            csrf=_CSRF_SLOT,
+            **context,
+        )
+        _untouched_age_checks[key] = drawn
+    # Markup's replace escapes the token it puts in.
+    return Markup(drawn).replace(_CSRF_SLOT, generate_csrf())  # noqa: S704 - as above
 
 
 def _after_change(
