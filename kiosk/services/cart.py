@@ -191,7 +191,7 @@ def open_cart(store: Store, member: Staff) -> Cart:
         return cart
     now = clock.now_utc()
     try:
-        with write_transaction():
+        with write_transaction(durable=False):
             return Cart.create(
                 store=store,
                 staff=member,
@@ -230,7 +230,7 @@ def add_product(cart: Cart, product_id: int, quantity: int = 1) -> Product:
             field="code",
             status=422,
         )
-    with write_transaction():
+    with write_transaction(durable=False):
         _open(cart)
         line = CartLine.get_or_none(
             (CartLine.cart == cart) & (CartLine.product == product) & CartLine.voucher.is_null()
@@ -280,7 +280,7 @@ def add_device(cart: Cart, serial: str) -> str:
             status=409,
         )
     try:
-        with write_transaction():
+        with write_transaction(durable=False):
             _open(cart)
             CartLine.create(
                 cart=cart, product=device.product_id, device=device.id, created_at=clock.now_utc()
@@ -332,7 +332,7 @@ def scan(cart: Cart, code: str) -> str:
 
 def link_customer(cart: Cart, customer: Customer) -> None:
     """The sale is for this account: benefits apply now, devices register at completion."""
-    with write_transaction():
+    with write_transaction(durable=False):
         _open(cart)
         Cart.update(customer=customer, updated_at=clock.now_utc()).where(
             Cart.id == cart.id
@@ -346,7 +346,7 @@ def add_voucher(cart: Cart, voucher: Voucher) -> None:
         raise DomainError(
             _("Voucher %(code)s is already used.", code=voucher.code), field="code", status=409
         )
-    with write_transaction():
+    with write_transaction(durable=False):
         _open(cart)
         if (
             CartLine.select()
@@ -376,7 +376,7 @@ def set_quantity(cart: Cart, line_id: int, quantity: int) -> None:
         raise DomainError(
             _("A quantity is from 1 to %(max)d.", max=MAX_QUANTITY), field="quantity", status=422
         )
-    with write_transaction():
+    with write_transaction(durable=False):
         _open(cart)
         line = CartLine.get_or_none((CartLine.id == line_id) & (CartLine.cart == cart))
         if line is None:
@@ -387,13 +387,13 @@ def set_quantity(cart: Cart, line_id: int, quantity: int) -> None:
 
 
 def remove_line(cart: Cart, line_id: int) -> None:
-    with write_transaction():
+    with write_transaction(durable=False):
         _open(cart)
         CartLine.delete().where((CartLine.id == line_id) & (CartLine.cart == cart)).execute()
 
 
 def abandon(cart: Cart) -> None:
-    with write_transaction():
+    with write_transaction(durable=False):
         Cart.update(status="abandoned", updated_at=clock.now_utc()).where(
             (Cart.id == cart.id) & (Cart.status == "open")
         ).execute()

@@ -1,11 +1,11 @@
-"""Reads composed once (kiosk.db.Prepared) find exactly what Peewee's own queries find."""
+"""Reads composed once (kiosk.db.Prepared) find exactly what Peewee finds; scratch commits."""
 
 from __future__ import annotations
 
 import pytest
 from flask import Flask
 
-from kiosk.db import Prepared, is_postgres
+from kiosk.db import Prepared, is_postgres, write_transaction
 from kiosk.extensions import db
 from kiosk.models import Market, Staff, Store
 from tests import factories as make
@@ -73,3 +73,19 @@ def test_a_parameter_that_never_reaches_the_sql_is_refused(app: Flask) -> None:
     )
     with pytest.raises(ValueError, match="unused"):
         forgotten.rows(store_id=1, unused="x")
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_only_scratch_work_commits_without_waiting_for_the_disk(app: Flask, durable: bool) -> None:
+    """A cart edit may skip the wait for the disk on PostgreSQL; every other write waits."""
+    store = make.store()
+    with write_transaction(durable=durable):
+        Store.update(name="Renamed").where(Store.id == store.id).execute()
+        if is_postgres():
+            (inside,) = db.execute_sql("SHOW synchronous_commit").fetchone()
+            assert inside == ("on" if durable else "off")
+    assert Store.get_by_id(store.id).name == "Renamed"
+    if is_postgres():
+        # SET LOCAL: the next transaction on this pooled connection waits for the disk again.
+        (after,) = db.execute_sql("SHOW synchronous_commit").fetchone()
+        assert after == "on"
