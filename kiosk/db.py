@@ -8,6 +8,7 @@ import itertools
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -240,8 +241,9 @@ class Prepared:
     are not shared between sessions behind our back (no PgBouncer in transaction mode).
 
     ``build`` takes the parameters by name and returns the query; ``kinds`` names each
-    parameter's type (int or str). A parameter must reach the SQL as a bound value, as
-    every comparison in a WHERE or ON clause does.
+    parameter's type (int, str, an aware datetime or a date). A parameter must reach the SQL
+    as a bound value, as every comparison in a WHERE or ON clause and every value written
+    does. The same works for the few writes of every tap (``write``).
     """
 
     _numbers = itertools.count(1)
@@ -249,7 +251,7 @@ class Prepared:
     def __init__(self, build: Callable[..., Any], **kinds: type) -> None:
         self._build = build
         self._kinds = kinds
-        self._composed: dict[type, tuple[Any, str, list[Any], list[tuple[int, str]]]] = {}
+        self._composed: dict[type, tuple[Any, str, list[Any], list[tuple[int, str, bool]]]] = {}
         self._row_maps: dict[type, dict[str, Any]] = {}
         self._server_name = f"kiosk_read_{next(self._numbers)}"
 
@@ -260,23 +262,35 @@ class Prepared:
                 markers[name] = -(2**52) - number  # no id or count is ever this
             elif kind is str:
                 markers[name] = f"\x1eprepared:{name}\x1e"
+            elif kind is datetime:
+                markers[name] = _FIRST_MOMENT + timedelta(microseconds=number + 1)
+            elif kind is date:
+                markers[name] = date(1, 1, 1) + timedelta(days=number + 1)
             else:
-                raise TypeError(f"A prepared parameter is an int or a str, not {kind!r}")
+                raise TypeError(f"A prepared parameter is an int, str, datetime or date: {kind!r}")
         return markers
 
-    def _compose(self, database: Database) -> tuple[Any, str, list[Any], list[tuple[int, str]]]:
+    def _compose(
+        self, database: Database
+    ) -> tuple[Any, str, list[Any], list[tuple[int, str, bool]]]:
         composed = self._composed.get(type(database))
         if composed is None:
             markers = self._markers()
             query = self._build(**markers)
             sql, params = query.sql()
-            at = {(type(v), v): name for name, v in markers.items()}
+            # A UTC field stores an aware moment as a plain UTC timestamp: look for both.
+            at = {(type(v), v): (name, False) for name, v in markers.items()}
+            at |= {
+                (datetime, v.astimezone(UTC).replace(tzinfo=None)): (name, True)
+                for name, v in markers.items()
+                if isinstance(v, datetime)
+            }
             slots = [
-                (place, at[(type(value), value)])
+                (place, *at[(type(value), value)])
                 for place, value in enumerate(params)
                 if (type(value), value) in at
             ]
-            missing = set(markers) - {name for _place, name in slots}
+            missing = set(markers) - {name for _place, name, _naive in slots}
             if missing:
                 raise ValueError(f"Parameters that never reach the SQL: {sorted(missing)}")
             composed = (query, sql, list(params), slots)
@@ -303,16 +317,28 @@ class Prepared:
             else (f"EXECUTE {self._server_name}")
         )
 
-    def rows(self, **values: Any) -> list[Any]:
-        """Every row, as the query's models (or whatever row type it was built with)."""
+    def _run(self, values: dict[str, Any]) -> tuple[Database, Any, Any]:
         database = db.obj
         query, sql, params, slots = self._compose(database)
         bound = list(params)
-        for place, name in slots:
-            bound[place] = self._kinds[name](values[name])
+        for place, name, as_utc in slots:
+            bound[place] = _bound(self._kinds[name], values[name], as_utc=as_utc)
         if isinstance(database, PostgresqlDatabase):
             sql = self._on_server(database, sql, len(bound))
-        cursor = database.execute_sql(sql, bound)
+        return database, query, database.execute_sql(sql, bound)
+
+    def write(self, **values: Any) -> int:
+        """Run a prepared INSERT (returns the new row's id) or UPDATE/DELETE (rows changed)."""
+        database, query, cursor = self._run(values)
+        if isinstance(query, peewee.Insert):
+            if isinstance(database, PostgresqlDatabase):
+                return cursor.fetchone()[0]  # Peewee asks for RETURNING id there
+            return cursor.lastrowid
+        return cursor.rowcount
+
+    def rows(self, **values: Any) -> list[Any]:
+        """Every row, as the query's models (or whatever row type it was built with)."""
+        database, query, cursor = self._run(values)
         wrapper = query._get_cursor_wrapper(cursor)
         # Peewee works out how each column maps onto the joined models for every cursor;
         # for one statement that answer never changes, so it is worked out once and kept.
@@ -331,6 +357,20 @@ class Prepared:
         """The first row, or None; the query itself should say LIMIT 1."""
         found = self.rows(**values)
         return found[0] if found else None
+
+
+_FIRST_MOMENT = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def _bound(kind: type, value: Any, *, as_utc: bool) -> Any:
+    """A parameter's value as the driver takes it, as the model's field would give it."""
+    if value is None or kind in (date, datetime) and not as_utc:
+        return value
+    if as_utc:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC field")
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return kind(value)
 
 
 # What a Peewee cursor wrapper holds of its own cursor; the rest is the statement's row map.

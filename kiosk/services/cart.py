@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError, Select, fn
@@ -73,6 +74,30 @@ _UNIT_AS_SOLD_HERE = Prepared(
     serial=str,
     market_id=int,
     language=str,
+)
+# The writes of every tap, composed once too.
+_TOUCH_OPEN_CART = Prepared(
+    lambda cart_id, now: Cart.update(updated_at=now).where(
+        (Cart.id == cart_id) & (Cart.status == "open")
+    ),
+    cart_id=int,
+    now=datetime,
+)
+_ADD_UNIT = Prepared(
+    lambda cart_id, product_id, device_id, now: CartLine.insert(
+        cart=cart_id, product=product_id, device=device_id, quantity=1, created_at=now
+    ),
+    cart_id=int,
+    product_id=int,
+    device_id=int,
+    now=datetime,
+)
+_REMOVE_LINE = Prepared(
+    lambda line_id, cart_id: CartLine.delete().where(
+        (CartLine.id == line_id) & (CartLine.cart == cart_id)
+    ),
+    line_id=int,
+    cart_id=int,
 )
 # What a scanned code names, if not a serial: a voucher or a product's SKU (by id).
 _CODE = Prepared(
@@ -210,11 +235,7 @@ def _open(cart: Cart) -> None:
     One conditional UPDATE both checks and touches the cart, and on PostgreSQL it also
     locks the cart's row until the change commits, so two taps on one cart queue.
     """
-    touched = (
-        Cart.update(updated_at=clock.now_utc())
-        .where((Cart.id == cart.id) & (Cart.status == "open"))
-        .execute()
-    )
+    touched = _TOUCH_OPEN_CART.write(cart_id=cart.id, now=clock.now_utc())
     if touched != 1:
         raise DomainError(_("This sale is already finished. Start a new one."), status=409)
 
@@ -282,8 +303,11 @@ def add_device(cart: Cart, serial: str) -> str:
     try:
         with write_transaction(durable=False):
             _open(cart)
-            CartLine.create(
-                cart=cart, product=device.product_id, device=device.id, created_at=clock.now_utc()
+            _ADD_UNIT.write(
+                cart_id=cart.id,
+                product_id=device.product_id,
+                device_id=device.id,
+                now=clock.now_utc(),
             )
     except IntegrityError as err:
         # The unique (cart, device) index answers "already in the cart" in the same write.
@@ -389,7 +413,7 @@ def set_quantity(cart: Cart, line_id: int, quantity: int) -> None:
 def remove_line(cart: Cart, line_id: int) -> None:
     with write_transaction(durable=False):
         _open(cart)
-        CartLine.delete().where((CartLine.id == line_id) & (CartLine.cart == cart)).execute()
+        _REMOVE_LINE.write(line_id=line_id, cart_id=cart.id)
 
 
 def abandon(cart: Cart) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from flask import Flask
 
 from kiosk.db import Prepared, is_postgres, write_transaction
 from kiosk.extensions import db
-from kiosk.models import Market, Staff, Store
+from kiosk.models import Cart, Market, Staff, Store
 from tests import factories as make
 
 STAFF_BY_NAME = Prepared(
@@ -89,3 +92,43 @@ def test_only_scratch_work_commits_without_waiting_for_the_disk(app: Flask, dura
         # SET LOCAL: the next transaction on this pooled connection waits for the disk again.
         (after,) = db.execute_sql("SHOW synchronous_commit").fetchone()
         assert after == "on"
+
+
+RENAME_OPEN_CART_TIME = Prepared(
+    lambda cart_id, now: Cart.update(updated_at=now).where(
+        (Cart.id == cart_id) & (Cart.status == "open")
+    ),
+    cart_id=int,
+    now=datetime,
+)
+NEW_CART = Prepared(
+    lambda store_id, staff_id, key, now: Cart.insert(
+        store=store_id, staff=staff_id, idempotency_key=key, created_at=now, updated_at=now
+    ),
+    store_id=int,
+    staff_id=int,
+    key=str,
+    now=datetime,
+)
+
+
+def test_prepared_writes_store_what_peewee_stores_and_say_what_they_did(app: Flask) -> None:
+    store = make.store()
+    member = make.staff(store)
+    stockholm_noon = datetime(2026, 6, 1, 12, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+    new_id = NEW_CART.write(store_id=store.id, staff_id=member.id, key="k1", now=stockholm_noon)
+    written = Cart.get_by_id(new_id)
+    assert (written.store_id, written.staff_id, written.idempotency_key) == (
+        store.id,
+        member.id,
+        "k1",
+    )
+    assert written.created_at == datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # kept as UTC
+    later = datetime(2026, 6, 1, 11, 0, tzinfo=UTC)
+    assert RENAME_OPEN_CART_TIME.write(cart_id=new_id, now=later) == 1
+    assert Cart.get_by_id(new_id).updated_at == later
+    Cart.update(status="completed").where(Cart.id == new_id).execute()
+    assert RENAME_OPEN_CART_TIME.write(cart_id=new_id, now=stockholm_noon) == 0
+    assert Cart.get_by_id(new_id).updated_at == later
+    with pytest.raises(ValueError, match="naive"):
+        RENAME_OPEN_CART_TIME.write(cart_id=new_id, now=datetime(2026, 6, 1, 12, 0))
