@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlparse
 
 import peewee
 from flask import Flask
-from peewee import Database, DateTimeField, Model, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, DatabaseProxy, DateTimeField, Model, PostgresqlDatabase, SqliteDatabase
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from .extensions import db
@@ -253,6 +253,7 @@ class Prepared:
         self._kinds = kinds
         self._composed: dict[type, tuple[Any, str, list[Any], list[tuple[int, str, bool]]]] = {}
         self._row_maps: dict[type, dict[str, Any]] = {}
+        self._model: Any = None  # the query's model, found on first use
         self._server_name = f"kiosk_read_{next(self._numbers)}"
 
     def _markers(self) -> dict[str, Any]:
@@ -317,8 +318,15 @@ class Prepared:
             else (f"EXECUTE {self._server_name}")
         )
 
+    def _database(self) -> Database:
+        """The database the query's model is bound to now (a restore binds its own file)."""
+        if self._model is None:
+            self._model = getattr(self._build(**self._markers()), "model", False)
+        database = self._model._meta.database if self._model else db
+        return database.obj if isinstance(database, DatabaseProxy) else database
+
     def _run(self, values: dict[str, Any]) -> tuple[Database, Any, Any]:
-        database = db.obj
+        database = self._database()
         query, sql, params, slots = self._compose(database)
         bound = list(params)
         for place, name, as_utc in slots:
