@@ -50,7 +50,8 @@ from kiosk.extensions import db  # noqa: E402
 from kiosk.models import Cart, CartLine, ClaimToken, Device, Staff, Store  # noqa: E402
 from kiosk.services import sessions  # noqa: E402
 
-COUNTER_PATHS = {"scan", "scan-only", "remove", "age-check", "complete", "complete-only"}
+# Paths that use the person's cart (cleared first: a cart a load left behind renders slower).
+COUNTER_PATHS = {"scan", "scan-only", "remove", "age-check", "complete", "complete-only", "receipt"}
 
 
 @dataclass
@@ -215,7 +216,7 @@ def main() -> None:
         "claim": Tap(lambda: client.get(f"/c/unknown{token_count}")),
     }
     if args.path in COUNTER_PATHS:
-        post("/counter/clear", "clearing the cart")  # a cart a tablet left behind renders slower
+        post("/counter/clear", "clearing the cart")
     if args.path == "age-check":
         scan()
     if args.path == "receipt":
