@@ -3,7 +3,8 @@
 ``python bench/fixtures.py OUT.json [TABLETS]`` with KIOSK_DATABASE_URL pointing at the
 bench database. Only reads: who the tablets sign in as, which in-stock serials each may
 scan or sell (no two tablets share one), registered sold units for the swap desk, the
-days to ask the manager's report for, and the row count of every table.
+days to ask the manager's report for, the manager who reads it beside the paced tablets,
+and the row count of every table.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from kiosk.models import Device, Product, Staff, Store
 
 REPORT_DAYS = 28  # the report is asked for each of the last four weeks in turn
 DEVICES_PER_TABLET = 200
-MEASURE_SERIALS = 8  # per store: one sold by the page-weight walk, one scanned, six sold
+# Per store: one sold by the page-weight walk, one scanned, the rest sold one at a time.
+COMPLETE_PROBES = 30
+MEASURE_SERIALS = 2 + COMPLETE_PROBES
 
 
 def _pin(username: str) -> str:
@@ -106,6 +109,18 @@ def _tablets(count: int, rng: random.Random) -> list[dict[str, Any]]:
     return sorted(tablets, key=lambda t: t["seat"])
 
 
+def _report(tablets: list[dict[str, Any]]) -> dict[str, Any]:
+    """The manager who reads the daily report while the tablets sell: one with no tablet
+    (a person has one open cart per store), else the measured store's."""
+    seated = {t["username"] for t in tablets}
+    managers = Staff.select().where((Staff.role == "manager") & (Staff.is_active == True))  # noqa: E712
+    free = [m for m in managers.order_by(Staff.id) if m.username not in seated]
+    manager = free[0] if free else Staff.get(Staff.username == _measure()["username"])
+    today = clock.today_in(manager.store.timezone)
+    days = [(today - timedelta(days=n)).isoformat() for n in range(1, REPORT_DAYS + 1)]
+    return {"username": manager.username, "store": manager.store.code, "days": days}
+
+
 def _measure() -> dict[str, Any]:
     """A manager, in-stock serials and a sold unit of their store, for bench/measure.py."""
     store = Store.get_or_none(Store.code == "LON1") or Store.select().order_by(Store.id).get()
@@ -146,9 +161,11 @@ def main(out: Path, tablets: int) -> None:
             table: db.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]  # noqa: S608
             for table in sorted(db.get_tables())
         }
+        seats = _tablets(tablets, rng)
         data = {
             "password": DEMO_PASSWORD,
-            "tablets": _tablets(tablets, rng),
+            "tablets": seats,
+            "report": _report(seats),
             "measure": _measure(),
             "rows": rows,
         }

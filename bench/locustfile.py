@@ -10,12 +10,19 @@ together, on one clock: each phase hammers one hot path with no think time for
 BENCH_PHASE_SECONDS, and only requests that start after the first BENCH_SETTLE_SECONDS
 of a phase count. Requests named "setup: ..." prepare a phase and are not reported.
 
+The paced phase is the exception: each tablet taps once a second, starting at its own
+moment within the first second (tablets in a store do not tap in step), and a store
+manager (one more user, signed in by password) asks for the daily report once a second
+beside them. It lasts BENCH_PACED_SECONDS (three normal phases by default): at one tap a
+second, a p99 needs many more seconds than a flood does.
+
 The raw samples (name, start, milliseconds, ok) go to BENCH_SAMPLES as JSON;
 ``bench/summarize.py`` turns them into requests/s and percentiles per phase.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import os
@@ -36,6 +43,13 @@ SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE_SECONDS", "2"))
 WARMUP_SECONDS = float(os.environ.get("BENCH_WARMUP_SECONDS", "12"))
 CEILING_URL = os.environ["BENCH_CEILING_URL"].rstrip("/")
 SAMPLES_PATH = Path(os.environ["BENCH_SAMPLES"])
+PACED = "counter at a tap a second"
+# Every step of a paced sale counted at least twice per tablet, however short the phases.
+TAPS_PER_SALE = 6
+PACED_SECONDS = max(
+    float(os.environ.get("BENCH_PACED_SECONDS", 3 * PHASE_SECONDS)),
+    SETTLE_SECONDS + 2 * TAPS_PER_SALE,
+)
 
 # Phase name -> the request names it measures (the first is the hot path itself).
 PHASES: dict[str, tuple[str, ...]] = {
@@ -44,12 +58,15 @@ PHASES: dict[str, tuple[str, ...]] = {
     "scan": ("scan", "scan: remove line"),
     "age check": ("age check",),
     "complete": ("complete", "complete: scan", "complete: age check"),
-    # The same sale, but each tablet taps once a second: a busy counter, not a flood.
-    "counter at a tap a second": (
+    # A sale with one change of mind, each tablet tapping once a second: a busy counter,
+    # not a flood; and the manager reading the daily report in the back office meanwhile.
+    PACED: (
         "paced: scan",
+        "paced: remove line",
         "paced: age check",
         "paced: complete",
         "paced: receipt",
+        "paced: manager report",
     ),
     "receipt": ("receipt",),
     "claim": ("claim",),
@@ -58,9 +75,15 @@ PHASES: dict[str, tuple[str, ...]] = {
     "manager CSV": ("manager CSV",),
 }
 ORDER = list(PHASES)
-# The managers' phase starts with 16 PIN switches (scrypt, on purpose slow): let them pass.
-# The manager phase starts with 16 PIN switches; a short (quick) phase keeps half for measuring.
-SETTLE = {"manager report": min(max(SETTLE_SECONDS, 5.0), PHASE_SECONDS / 2)}
+# The managers' phase starts with 16 PIN switches (scrypt, slow on purpose): let them pass,
+# and keep at least half a phase to measure after them, however short the phases.
+SETTLE = {"manager report": max(SETTLE_SECONDS, 5.0)}
+LENGTH = {name: PHASE_SECONDS for name in ORDER} | {
+    PACED: PACED_SECONDS,
+    "manager report": max(PHASE_SECONDS, SETTLE["manager report"] + PHASE_SECONDS / 2),
+}
+# Each phase's start, in seconds from the first phase's; the last entry is the end.
+STARTS = list(itertools.accumulate((LENGTH[name] for name in ORDER), initial=0.0))
 
 clock: dict[str, float] = {}
 samples: list[tuple[str, float, float, bool, int]] = []
@@ -71,21 +94,25 @@ next_tablet = itertools.count()
 claim_turn = itertools.count()
 
 
-def total_seconds() -> float:
-    return WARMUP_SECONDS + PHASE_SECONDS * len(ORDER)
-
-
 def current_phase() -> str | None:
     """The phase all tablets are in now; None before the first and after the last."""
     if "start" not in clock:
         return None
     elapsed = time.time() - clock["start"]
-    index = int(elapsed // PHASE_SECONDS) if elapsed >= 0 else -1
+    index = bisect.bisect_right(STARTS, elapsed) - 1 if elapsed >= 0 else -1
     return ORDER[index] if 0 <= index < len(ORDER) else None
 
 
 def finished() -> bool:
-    return "start" in clock and time.time() >= clock["start"] + PHASE_SECONDS * len(ORDER)
+    return "start" in clock and time.time() >= clock["start"] + STARTS[-1]
+
+
+def quit_once(user: FastHttpUser) -> None:
+    """The last phase is over: the first user to notice stops the run (Locust complains when
+    every user asks it to stop the others)."""
+    if not clock.get("quitting"):
+        clock["quitting"] = 1.0
+        user.environment.runner.quit()
 
 
 @events.test_start.add_listener
@@ -117,9 +144,9 @@ def _write(**_: Any) -> None:
         {
             "name": name,
             "requests": list(PHASES[name]),
-            "start": start + i * PHASE_SECONDS,
-            "measure_from": start + i * PHASE_SECONDS + SETTLE.get(name, SETTLE_SECONDS),
-            "end": start + (i + 1) * PHASE_SECONDS,
+            "start": start + STARTS[i],
+            "measure_from": start + STARTS[i] + SETTLE.get(name, SETTLE_SECONDS),
+            "end": start + STARTS[i + 1],
         }
         for i, name in enumerate(ORDER)
     ]
@@ -135,35 +162,22 @@ def _write(**_: Any) -> None:
     )
 
 
-class Tablet(FastHttpUser):
-    """One counter tablet: signed in once, then doing whatever the phase asks, flat out."""
+class SignedIn(FastHttpUser):
+    """A person signed in once by password, keeping the session; the requests they send."""
 
-    def on_start(self) -> None:
-        tablets = FIXTURES["tablets"]
-        self.me: dict[str, Any] = tablets[next(next_tablet) % len(tablets)]
-        self.phone = FastHttpSession(self.host, self.environment.events.request, user=self)
-        self.phase: str | None = None
-        self.scan_serials = itertools.cycle(self.me["scan_serials"])
-        self.sale_serials: list[str] = list(self.me["sale_serials"])
-        self.devices = itertools.cycle(self.me["devices"])
-        self.days = itertools.cycle(self.me["days"])
-        self.sales: list[int] = []
-        self.sign_in()
+    abstract = True
 
-    # -- the tablet's own requests -------------------------------------------------------
-
-    def sign_in(self) -> None:
+    def sign_in(self, username: str) -> None:
         page = self.client.get("/signin", name="setup: sign-in page")
         self.client.post(
             "/signin",
             data={
                 "csrf_token": tablet.csrf_field(page.text),
-                "username": self.me["username"],
+                "username": username,
                 "password": FIXTURES["password"],
             },
             name="setup: sign in",
         )
-        self.refresh_csrf()
 
     def refresh_csrf(self) -> None:
         page = self.client.get("/counter/", name="setup: counter page")
@@ -188,6 +202,71 @@ class Tablet(FastHttpUser):
             elif must_contain and must_contain not in (response.text or ""):
                 response.failure(f"no {must_contain!r} in the page")
 
+    # -- the paced phase: one tap a second, each user on its own beat -------------------
+
+    def begin_pacing(self, seat: int) -> None:
+        """Wait for this user's first tap: its own moment in the phase's first second (the
+        same in every run), so that 16 tablets do not all tap at the same instant."""
+        index = ORDER.index(PACED)
+        self.paced_end = clock["start"] + STARTS[index + 1]
+        self.due = clock["start"] + STARTS[index] + random.Random(seat).random()
+        gevent.sleep(max(0.0, self.due - time.time()))
+
+    def tap(self) -> bool:
+        """Wait for the next tap, a second after the last one was due (at once if that one
+        came late); False when the phase ends first."""
+        self.due = max(self.due + 1.0, time.time())
+        if self.due >= self.paced_end:
+            gevent.sleep(max(0.0, self.paced_end - time.time()))
+            return False
+        gevent.sleep(max(0.0, self.due - time.time()))
+        return True
+
+
+class Manager(SignedIn):
+    """The store manager in the back office while the counter is busy (the paced phase):
+    the daily report once a second. Idle in every other phase."""
+
+    fixed_count = 1  # beside the tablets: locust -u is the tablets plus one
+
+    def on_start(self) -> None:
+        self.days = itertools.cycle(FIXTURES["report"]["days"])
+        self.pacing = False
+        self.sign_in(FIXTURES["report"]["username"])
+
+    @task
+    def work(self) -> None:
+        if current_phase() != PACED:
+            if finished():
+                quit_once(self)
+            self.pacing = False
+            gevent.sleep(0.05)
+            return
+        if not self.pacing:
+            self.pacing = True
+            self.begin_pacing(-1)
+        self.get(f"/manager/?day={next(self.days)}", "paced: manager report")
+        self.tap()
+
+
+class Tablet(SignedIn):
+    """One counter tablet: signed in once, then doing whatever the phase asks, flat out."""
+
+    def on_start(self) -> None:
+        tablets = FIXTURES["tablets"]
+        self.me: dict[str, Any] = tablets[next(next_tablet) % len(tablets)]
+        self.phone = FastHttpSession(self.host, self.environment.events.request, user=self)
+        self.phase: str | None = None
+        self.scan_serials = itertools.cycle(self.me["scan_serials"])
+        self.sale_serials: list[str] = list(self.me["sale_serials"])
+        self.devices = itertools.cycle(self.me["devices"])
+        self.days = itertools.cycle(self.me["days"])
+        self.sales: list[int] = []
+        self.sign_in(self.me["username"])
+        self.refresh_csrf()
+
+    # -- the tablet's own requests -------------------------------------------------------
+
     def phone_get(self, url: str, name: str) -> None:
         """A first visit with no cookies: a new tablet, or a customer's phone."""
         self.phone.cookiejar.clear()
@@ -202,7 +281,7 @@ class Tablet(FastHttpUser):
         phase = current_phase()
         if phase is None:
             if finished():
-                self.environment.runner.quit()
+                quit_once(self)
             gevent.sleep(0.05)
             return
         if phase != self.phase:
@@ -246,23 +325,34 @@ class Tablet(FastHttpUser):
         if sale is not None:
             self.sales.append(sale)
 
+    def start_paced(self) -> None:
+        self.clear_cart()
+        self.begin_pacing(self.me["seat"])
+
     def paced_sale(self) -> None:
-        """Scan, check the age, complete, show the receipt: one tap a second."""
+        """A customer changes their mind about one unit, then buys another: scan, remove,
+        scan, check the age, complete, show the receipt; one tap a second. A sale the
+        phase's end cuts short stops there, so the next phase starts on time."""
         if not self.sale_serials:
             gevent.sleep(0.5)
             return
-        tick = time.monotonic()
-
-        def tap() -> None:
-            nonlocal tick
-            tick += 1.0
-            gevent.sleep(max(0.0, tick - time.monotonic()))
-
+        added = self.hx_post("/counter/scan", "paced: scan", {"code": next(self.scan_serials)})
+        line = tablet.last_line_id(added.text or "")
+        if not self.tap():
+            return
+        if line is None:
+            self.clear_cart()
+        else:
+            self.hx_post(f"/counter/lines/{line}/remove", "paced: remove line")
+            if not self.tap():
+                return
         cart = self.hx_post("/counter/scan", "paced: scan", {"code": self.sale_serials.pop()})
         key = tablet.idempotency_key(cart.text or "")
-        tap()
+        if not self.tap():
+            return
         self.hx_post("/counter/age-check", "paced: age check", tablet.age_check_form())
-        tap()
+        if not self.tap():
+            return
         done = self.hx_post(
             "/counter/complete",
             "paced: complete",
@@ -270,7 +360,8 @@ class Tablet(FastHttpUser):
             expect=204,
         )
         sale = tablet.sale_id(done.headers.get("HX-Redirect") if done.headers else None)
-        tap()
+        if not self.tap():
+            return
         if sale is not None:
             self.sales.append(sale)
             self.get(
@@ -278,7 +369,7 @@ class Tablet(FastHttpUser):
                 "paced: receipt",
                 must_contain='data-testid="claim-qr"',
             )
-        tap()
+            self.tap()
 
     def receipt(self) -> None:
         """Any sale's receipt: the QR is derived again, so a reprint shows it too."""
@@ -348,7 +439,7 @@ SETUP: dict[str, Callable[[Tablet], None]] = {
     "scan": Tablet.clear_cart,
     "age check": Tablet.load_cart_for_age_check,
     "complete": Tablet.clear_cart,
-    "counter at a tap a second": Tablet.clear_cart,
+    PACED: Tablet.start_paced,
     "manager report": Tablet.switch_to_manager,
 }
 ACTION: dict[str, Callable[[Tablet], None]] = {
@@ -357,7 +448,7 @@ ACTION: dict[str, Callable[[Tablet], None]] = {
     "scan": Tablet.scan,
     "age check": Tablet.age_check,
     "complete": Tablet.complete,
-    "counter at a tap a second": Tablet.paced_sale,
+    PACED: Tablet.paced_sale,
     "receipt": Tablet.receipt,
     "claim": Tablet.claim,
     "swap assess": Tablet.assess,

@@ -5,9 +5,11 @@
 #
 # Settings (environment): BENCH_STORES (10) and BENCH_DAYS (365) size the data set,
 # BENCH_SHELF (500) the units of each model on each store's shelf, BENCH_TABLETS (16),
-# BENCH_PHASE_SECONDS (20) per hot path, BENCH_DATABASES ("sqlite postgres"). QUICK=1: a
-# small set, short phases and fewer probes, printed but not written into docs/BENCHMARKS.md
-# (BENCH_PUBLISH=1 writes it anyway).
+# BENCH_PHASE_SECONDS (20) per hot path, BENCH_PACED_SECONDS (three phases) for the phase at
+# a tap a second, BENCH_LAYER_REQUESTS (100) per tap for the in-process layer profiles,
+# BENCH_DATABASES ("sqlite postgres"), BENCH_PG_DB (kiosk_bench) the throwaway PostgreSQL
+# databases' name. QUICK=1: a small set, short phases and fewer probes, printed but not
+# written into docs/BENCHMARKS.md (BENCH_PUBLISH=1 writes it anyway).
 # BENCH_ONLY=intake (`make bench-intake`): only the intake phase (one tablet scanning
 # BENCH_INTAKE_SERIALS (500) serials at BENCH_INTAKE_RATE (10) a second, then receiving them)
 # on a small data set; it writes only its own part of docs/BENCHMARKS.md.
@@ -20,7 +22,7 @@ BIN=$PWD/.venv/bin
 if [ -n "${QUICK:-}" ]; then
     : "${BENCH_STORES:=6}" "${BENCH_DAYS:=30}" "${BENCH_PHASE_SECONDS:=4}" "${BENCH_SHELF:=100}"
     : "${BENCH_WARMUP_SECONDS:=3}" "${BENCH_PROBE_REPEATS:=15}" "${BENCH_REPORT_REPEATS:=30}"
-    : "${BENCH_INTAKE_SERIALS:=100}"
+    : "${BENCH_INTAKE_SERIALS:=100}" "${BENCH_LAYER_REQUESTS:=40}"
     export BENCH_PROBE_REPEATS BENCH_REPORT_REPEATS
 fi
 WARMUP=${BENCH_WARMUP_SECONDS:-12}
@@ -29,12 +31,18 @@ DAYS=${BENCH_DAYS:-365}
 SHELF=${BENCH_SHELF:-500}
 TABLETS=${BENCH_TABLETS:-16}
 PHASE=${BENCH_PHASE_SECONDS:-20}
+# At a tap a second a p99 needs many more seconds than a flood: three phases, 14 s at least
+# (two whole paced sales per tablet after the settling).
+PACED=${BENCH_PACED_SECONDS:-$("$BIN/python" -c "print(max(3 * $PHASE, 14))")}
 DATABASES=${BENCH_DATABASES:-sqlite postgres}
 ONLY=${BENCH_ONLY:-}
 INTAKE_SERIALS=${BENCH_INTAKE_SERIALS:-500}
 INTAKE_RATE=${BENCH_INTAKE_RATE:-10}
 PG=postgresql://postgres@127.0.0.1:5432
-PG_DB=kiosk_bench
+PG_DB=${BENCH_PG_DB:-kiosk_bench}
+LAYER_REQUESTS=${BENCH_LAYER_REQUESTS:-100}
+# The taps the goals name, and the report: where each spends its time (bench/hotpath.py).
+LAYER_PATHS="scan-only remove age-check complete-only receipt report"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kiosk-bench.XXXXXX")
 OUT=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
@@ -146,7 +154,7 @@ say "machine"
         echo "data set: 2 stores x 30 days (the intake phase only)"
     else
         echo "data set: $STORES stores x $DAYS days, $SHELF units per model on each shelf"
-        echo "load: $TABLETS tablets, $PHASE s per phase"
+        echo "load: $TABLETS tablets, $PHASE s per phase ($PACED s at a tap a second, with one manager)"
     fi
     echo "intake: $INTAKE_SERIALS serials at $INTAKE_RATE a second"
     echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
@@ -211,16 +219,17 @@ for database in $DATABASES; do
     first=
 
     say "$database: $TABLETS tablets, $PHASE s per hot path"
-    # An upper bound (the 11 phases, one more for the sign-ins): Locust does not stop by itself.
-    run_for=$("$BIN/python" -c "print(int($WARMUP + 12 * $PHASE + 5))")
+    # An upper bound (10 phases, the paced one, one more for the sign-ins and the managers'
+    # longer settling); Locust stops by itself when the last phase ends.
+    run_for=$("$BIN/python" -c "print(int($WARMUP + 11 * $PHASE + max($PACED, 14) + 10))")
     (
         cd bench
         BENCH_FIXTURES="$PWD/../$OUT/$database-fixtures.json" \
         BENCH_CEILING_URL="http://127.0.0.1:$ceiling" \
         BENCH_SAMPLES="$PWD/../$OUT/$database-samples.json" \
-        BENCH_PHASE_SECONDS=$PHASE BENCH_WARMUP_SECONDS=$WARMUP \
+        BENCH_PHASE_SECONDS=$PHASE BENCH_PACED_SECONDS=$PACED BENCH_WARMUP_SECONDS=$WARMUP \
             exec "$BIN/locust" -f locustfile.py --headless --only-summary \
-            -u "$TABLETS" -r "$TABLETS" -t "${run_for}s" --stop-timeout 5 \
+            -u $((TABLETS + 1)) -r $((TABLETS + 1)) -t "${run_for}s" --stop-timeout 5 \
             --host "http://127.0.0.1:$kiosk" --loglevel WARNING
     ) >"$OUT/$database-locust.txt" 2>&1 &
     locust=$!
@@ -229,6 +238,14 @@ for database in $DATABASES; do
     intake "$database"
     cp "$WORK"/kiosk.log "$OUT/$database-gunicorn.log" 2>/dev/null || true
     unserve
+
+    # With the servers stopped, on the bench set as the load left it.
+    say "$database: where each tap's time goes, in-process, $LAYER_REQUESTS taps each"
+    for path in $LAYER_PATHS; do
+        "$BIN/python" bench/hotpath.py "$path" "$LAYER_REQUESTS" --layers \
+            --json "$OUT/$database-layers-$path.json" \
+            || echo "bench: the layer profile of $path failed"
+    done
 done
 
 say "catalog import: 5,000 products previewed and imported, on each database"
