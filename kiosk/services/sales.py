@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError
 
 from .. import clock, policy
-from ..db import write_transaction
+from ..db import Prepared, write_transaction
 from ..models import (
     AgeCheck,
     Cart,
@@ -59,6 +59,22 @@ def birth_date_from(day: str, month: str, year: str, today: date) -> date:
     return birth
 
 
+# Every age check writes one row: composed once (db.Prepared).
+_AGE_CHECK = {
+    "store": int,
+    "staff": int,
+    "cart": int,
+    "method": str,
+    "document_type": str,
+    "result": str,
+    "refusal_reason": str,
+    "required_age": int,
+    "created_at": datetime,
+    "local_date": date,
+}
+_WRITE_AGE_CHECK = Prepared(lambda **row: AgeCheck.insert(**row), **_AGE_CHECK)
+
+
 def record_age_check(
     cart: Cart,
     member: Staff,
@@ -96,7 +112,7 @@ def record_age_check(
             _("Type the date of birth from the document."), field="birth_date", status=422
         ) from err
     with write_transaction():
-        check = AgeCheck.create(
+        check = AgeCheck(
             store=store,
             staff=member,
             cart=cart,
@@ -108,6 +124,7 @@ def record_age_check(
             created_at=clock.now_utc(),
             local_date=today,
         )
+        check.id = _WRITE_AGE_CHECK.write(**{name: check.__data__[name] for name in _AGE_CHECK})
         if decision.passed:
             audit.record("age_check.passed", store=store, staff=member, subject=check)
         else:
