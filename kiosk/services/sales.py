@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError
@@ -13,9 +13,9 @@ from ..db import write_transaction
 from ..models import (
     AgeCheck,
     Cart,
+    ClaimToken,
     Customer,
     Device,
-    Product,
     Sale,
     SaleLine,
     Staff,
@@ -311,17 +311,104 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
     return CompletedSale(sale=sale, claim=claim)
 
 
-def sale_for_receipt(sale_id: int, store_id: int) -> tuple[Sale, list[SaleLine]] | None:
-    """A sale of this store with its lines (serials and products in the same query)."""
-    sale = Sale.get_or_none((Sale.id == sale_id) & (Sale.store == store_id))
-    if sale is None:
-        return None
-    lines = list(
-        SaleLine.select(SaleLine, Product, Device)
-        .join(Product, JOIN.LEFT_OUTER)
-        .switch(SaleLine)
-        .join(Device, JOIN.LEFT_OUTER)
-        .where(SaleLine.sale == sale)
+@dataclass(frozen=True)
+class ReceiptLine:
+    description: str
+    quantity: int
+    line_total: int
+    vat_rate: int
+    vat_amount: int
+    serial: str | None  # the unit's, for a device line
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a printed receipt shows, read in one query (docs/BENCHMARKS.md: the receipt)."""
+
+    sale_id: int
+    created_at: datetime
+    total: int
+    tender: str
+    served_by: str
+    lines: list[ReceiptLine]
+    claim: ClaimToken | None  # None for a sale without devices
+
+    @property
+    def vat_by_rate(self) -> dict[int, int]:
+        by_rate: dict[int, int] = {}
+        for line in self.lines:
+            by_rate[line.vat_rate] = by_rate.get(line.vat_rate, 0) + line.vat_amount
+        return by_rate
+
+
+def receipt(sale_id: int, store_id: int) -> Receipt | None:
+    """A sale of this store as its receipt shows it: lines, serials, seller and claim token.
+
+    One statement, only the columns the receipt prints: the sale and its claim token repeat
+    on each line's row, which costs less than a second round trip to PostgreSQL.
+    """
+    rows = list(
+        Sale.select(
+            Sale.id,
+            Sale.created_at,
+            Sale.total,
+            Sale.tender,
+            Staff.display_name,
+            ClaimToken.id.alias("token_id"),
+            ClaimToken.secret_nonce,
+            ClaimToken.token_hash,
+            ClaimToken.expires_at,
+            ClaimToken.claimed_at,
+            SaleLine.description,
+            SaleLine.quantity,
+            SaleLine.line_total,
+            SaleLine.vat_rate,
+            SaleLine.vat_amount,
+            Device.serial,
+        )
+        .join(Staff, on=(Sale.staff == Staff.id))
+        .switch(Sale)
+        .join(ClaimToken, JOIN.LEFT_OUTER, on=(ClaimToken.sale == Sale.id))
+        .switch(Sale)
+        .join(SaleLine, JOIN.LEFT_OUTER, on=(SaleLine.sale == Sale.id))
+        .join(Device, JOIN.LEFT_OUTER, on=(SaleLine.device == Device.id))
+        .where((Sale.id == sale_id) & (Sale.store == store_id))
         .order_by(SaleLine.id)
+        .dicts()
     )
-    return sale, lines
+    if not rows:
+        return None
+    sale = rows[0]
+    lines = [
+        ReceiptLine(
+            description=row["description"],
+            quantity=row["quantity"],
+            line_total=row["line_total"],
+            vat_rate=row["vat_rate"],
+            vat_amount=row["vat_amount"],
+            serial=row["serial"],
+        )
+        for row in rows
+        if row["description"] is not None  # never a sale without lines, but LEFT JOIN says so
+    ]
+    claim = (
+        ClaimToken(
+            id=sale["token_id"],
+            sale=sale["id"],
+            secret_nonce=sale["secret_nonce"],
+            token_hash=sale["token_hash"],
+            expires_at=sale["expires_at"],
+            claimed_at=sale["claimed_at"],
+        )
+        if sale["token_id"] is not None and any(line.serial is not None for line in lines)
+        else None
+    )
+    return Receipt(
+        sale_id=sale["id"],
+        created_at=sale["created_at"],
+        total=sale["total"],
+        tender=sale["tender"],
+        served_by=sale["display_name"],
+        lines=lines,
+        claim=claim,
+    )
