@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
 
 from flask_babel import gettext as _
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, Case, IntegrityError
 
 from .. import clock, policy
 from ..db import write_transaction
@@ -20,6 +22,7 @@ from ..models import (
     SaleLine,
     Staff,
     StockLevel,
+    Store,
     Voucher,
 )
 from . import DomainError, audit, claims, unit_life
@@ -158,11 +161,9 @@ def complete_sale(cart: Cart, member: Staff, *, tender: str, idempotency_key: st
         raise DomainError(_("This sale was changed on another screen. Check the cart."))
     try:
         with write_transaction():
-            done = _existing(idempotency_key)
-            if done is not None:
-                return CompletedSale(sale=done, claim=None)
-            priced = price(cart)
-            return _write_sale(cart, member, priced, tender)
+            return _write_sale(cart, member, tender)
+    except _UnitsGone as gone:
+        raise _unit_gone(gone.units, cart.store) from None
     except IntegrityError as err:
         # A racing request won: either it made this very sale, or it sold a serial first.
         done = _existing(idempotency_key)
@@ -173,11 +174,13 @@ def complete_sale(cart: Cart, member: Staff, *, tender: str, idempotency_key: st
         ) from err
 
 
-def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> CompletedSale:
+def _write_sale(cart: Cart, member: Staff, tender: str) -> CompletedSale:
+    """The sale in as many statements for one line as for fifty (test_counter_queries.py)."""
     store = cart.store
     now = clock.now_utc()
-    # Close the cart first: the row count says whether it was still open, and any refusal
-    # below rolls the close back with everything else.
+    # Close the cart first: the row count says whether it was still open (on PostgreSQL the
+    # row stays locked, so a scan on another tablet waits and the lines read next are all
+    # there are), and any refusal below rolls the close back with everything else.
     closed = (
         Cart.update(status="completed", updated_at=now)
         .where((Cart.id == cart.id) & (Cart.status == "open"))
@@ -189,6 +192,7 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
         if done is not None:
             return CompletedSale(sale=done, claim=None)
         raise DomainError(_("This sale is already finished. Start a new one."))
+    priced = price(cart)
     if priced.is_empty:
         raise DomainError(_("The cart is empty."), status=422)
     if priced.age_check_needed:
@@ -218,77 +222,31 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
         created_at=now,
         local_date=clock.today_in(store.timezone, now),
     )
-    sold_units: list[int] = []
+    units = [line.device for line in priced.lines if line.device is not None]
+    _sell_units(units, store)
+    _take_from_stock(priced, store)
+    SaleLine.insert_many(
+        [
+            {
+                "sale": sale,
+                "kind": line.kind,
+                "product": line.product,
+                "device": line.device,
+                "voucher": line.voucher,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "line_total": line.line_total,
+                "vat_rate": line.vat_rate,
+                "vat_amount": line.vat_amount,
+            }
+            for line in priced.lines
+        ]
+    ).execute()
     for line in priced.lines:
-        if line.device is not None:
-            sold_units.append(line.device.id)
-            sold = (
-                Device.update(status="sold")
-                .where(
-                    (Device.id == line.device.id)
-                    & (Device.status == "in_stock")
-                    & (Device.store == store)
-                )
-                .execute()
-            )
-            if sold != 1:
-                raise DomainError(
-                    _(
-                        "Serial %(serial)s was sold on another tablet a moment ago. "
-                        "Remove it from the cart.",
-                        serial=line.device.serial,
-                    )
-                )
-        elif line.product is not None and line.kind in ("item", "voucher"):
-            taken = (
-                StockLevel.update(quantity=StockLevel.quantity - line.quantity)
-                .where(
-                    (StockLevel.store == store)
-                    & (StockLevel.product == line.product)
-                    & (StockLevel.quantity >= line.quantity)
-                )
-                .execute()
-            )
-            if taken != 1:
-                raise DomainError(
-                    _(
-                        "The stock count has fewer than %(n)d of %(name)s. "
-                        "Count the shelf or ask a manager.",
-                        n=line.quantity,
-                        name=line.description,
-                    )
-                )
-        SaleLine.create(
-            sale=sale,
-            kind=line.kind,
-            product=line.product,
-            device=line.device,
-            voucher=line.voucher,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            line_total=line.line_total,
-            vat_rate=line.vat_rate,
-            vat_amount=line.vat_amount,
-        )
         if line.voucher is not None:
-            redeemed = (
-                Voucher.update(redeemed_at=now)
-                .where((Voucher.id == line.voucher.id) & Voucher.redeemed_at.is_null())
-                .execute()
-            )
-            if redeemed != 1:
-                raise DomainError(
-                    _("Voucher %(code)s was used a moment ago.", code=line.voucher.code)
-                )
-            audit.record(
-                "voucher.redeemed",
-                store=store,
-                staff=member,
-                customer=line.voucher.customer_id,
-                subject=line.voucher,
-                sale=sale.id,
-            )
+            _redeem(line.voucher, sale, store, member, now)
+    sold_units = [unit.id for unit in units]
     unit_life.record(sold_units, "sold", store=store, staff=member, status="sold", subject=sale)
     has_devices = bool(sold_units)
     claim = (
@@ -309,6 +267,112 @@ def _write_sale(cart: Cart, member: Staff, priced: PricedCart, tender: str) -> C
         lines=len(priced.lines),
     )
     return CompletedSale(sale=sale, claim=claim)
+
+
+class _UnitsGone(Exception):
+    """Some unit of the sale left the shelf since it was scanned: the sale rolls back."""
+
+    def __init__(self, units: list[Device]) -> None:
+        super().__init__()
+        self.units = units
+
+
+def _sell_units(units: list[Device], store: Store) -> None:
+    """Every serial of the sale from in stock here to sold, in one statement, or none."""
+    if not units:
+        return
+    sold = (
+        Device.update(status="sold")
+        .where(
+            Device.id.in_([unit.id for unit in units])
+            & (Device.status == "in_stock")
+            & (Device.store == store)
+        )
+        .execute()
+    )
+    if sold != len(units):
+        raise _UnitsGone(units)
+
+
+def _unit_gone(units: list[Device], store: Store) -> DomainError:
+    """Which unit another tablet sold: read after the rollback, when the others are back."""
+    on_shelf = {
+        unit.id
+        for unit in Device.select(Device.id).where(
+            Device.id.in_([unit.id for unit in units])
+            & (Device.status == "in_stock")
+            & (Device.store == store)
+        )
+    }
+    gone = next((unit for unit in units if unit.id not in on_shelf), units[0])
+    return DomainError(
+        _(
+            "Serial %(serial)s was sold on another tablet a moment ago. Remove it from the cart.",
+            serial=gone.serial,
+        )
+    )
+
+
+def _take_from_stock(priced: PricedCart, store: Store) -> None:
+    """The counted products (not serials) off the shelf in one statement, never below zero."""
+    wanted: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for line in priced.lines:
+        if line.device is None and line.product is not None and line.kind in ("item", "voucher"):
+            wanted[line.product.id] = wanted.get(line.product.id, 0) + line.quantity
+            names.setdefault(line.product.id, line.description)
+    if not wanted:
+        return
+    taken = (
+        StockLevel.update(
+            quantity=StockLevel.quantity - Case(StockLevel.product, list(wanted.items()))
+        )
+        .where(
+            (StockLevel.store == store)
+            & reduce(
+                operator.or_,
+                [
+                    (StockLevel.product == product) & (StockLevel.quantity >= quantity)
+                    for product, quantity in wanted.items()
+                ],
+            )
+        )
+        .execute()
+    )
+    if taken != len(wanted):
+        # Only when the count is short: name the first product it is short of.
+        on_shelf = dict(
+            StockLevel.select(StockLevel.product, StockLevel.quantity)
+            .where((StockLevel.store == store) & StockLevel.product.in_(list(wanted)))
+            .tuples()
+        )
+        short = next(p for p, n in wanted.items() if on_shelf.get(p, 0) < n)
+        raise DomainError(
+            _(
+                "The stock count has fewer than %(n)d of %(name)s. "
+                "Count the shelf or ask a manager.",
+                n=wanted[short],
+                name=names[short],
+            )
+        )
+
+
+def _redeem(voucher: Voucher, sale: Sale, store: Store, member: Staff, now: datetime) -> None:
+    redeemed = (
+        Voucher.update(redeemed_at=now)
+        .where((Voucher.id == voucher.id) & Voucher.redeemed_at.is_null())
+        .execute()
+    )
+    if redeemed != 1:
+        raise DomainError(_("Voucher %(code)s was used a moment ago.", code=voucher.code))
+    audit.record(
+        "voucher.redeemed",
+        store=store,
+        staff=member,
+        customer=voucher.customer_id,
+        subject=voucher,
+        sale=sale.id,
+    )
 
 
 @dataclass(frozen=True)
