@@ -2,7 +2,8 @@
 that write nothing.
 
 The counts are totals of one request through the views, the tablet's own reads included;
-a change that lowers them should lower the numbers here too (docs/BENCHMARKS.md).
+a change that lowers them lowers the numbers here too (each statement is a round trip to
+PostgreSQL).
 """
 
 from __future__ import annotations
