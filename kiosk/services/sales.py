@@ -176,7 +176,7 @@ def complete_sale(cart: Cart, member: Staff, *, tender: str, idempotency_key: st
 
 
 def _write_sale(cart: Cart, member: Staff, tender: str) -> CompletedSale:
-    """The sale in as many statements for one line as for fifty (test_counter_queries.py)."""
+    """The sale in as many statements for one line as for fifty (test_sale_queries.py)."""
     store = cart.store
     now = clock.now_utc()
     # Close the cart first: the row count says whether it was still open (on PostgreSQL the
