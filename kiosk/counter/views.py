@@ -283,9 +283,9 @@ def complete():
     return access.hx_aware_redirect(url_for("counter.receipt", sale_id=done.sale.id))
 
 
-def _claim_view(sale_id: int, lines: list) -> dict:
+def _claim_view(found: sales.Receipt) -> dict:
     # None once claimed (phone, link or counter) or expired: a reprint carries no dead QR.
-    claim = claims.open_secret(sale_id) if any(line.device_id for line in lines) else None
+    claim = claims.live_secret(found.claim)
     if claim is None:
         return {"claim_url": None, "qr_svg": None, "claim_code": None, "short_claim_url": None}
     claim_url = public_url("claim.open_token", token=claim.token)
@@ -300,20 +300,11 @@ def _claim_view(sale_id: int, lines: list) -> dict:
 @bp.get("/sales/<int:sale_id>/receipt")
 @access.staff_required()
 def receipt(sale_id: int):
-    found = sales.sale_for_receipt(sale_id, g.store.id)
+    found = sales.receipt(sale_id, g.store.id)
     if found is None:
         abort(404)
-    sale, lines = found
-    vat_by_rate: dict[int, int] = {}
-    for line in lines:
-        vat_by_rate[line.vat_rate] = vat_by_rate.get(line.vat_rate, 0) + line.vat_amount
     return render_template(
-        "counter/receipt.html",
-        sale=sale,
-        lines=lines,
-        vat_by_rate=vat_by_rate,
-        store=g.store,
-        **_claim_view(sale_id, lines),
+        "counter/receipt.html", receipt=found, store=g.store, **_claim_view(found)
     )
 
 
@@ -404,11 +395,10 @@ def claim_status(sale_id: int):
 @access.staff_required()
 def show_claim(sale_id: int):
     """The claim QR, large, turned to the customer to scan with their phone right away."""
-    found = sales.sale_for_receipt(sale_id, g.store.id)
+    found = sales.receipt(sale_id, g.store.id)
     if found is None:
         abort(404)
-    sale, lines = found
-    view = _claim_view(sale_id, lines)
+    view = _claim_view(found)
     if view["qr_svg"] is None:
         return redirect(url_for("counter.receipt", sale_id=sale_id))
-    return render_template("counter/claim_qr.html", sale=sale, store=g.store, **view)
+    return render_template("counter/claim_qr.html", sale_id=sale_id, **view)

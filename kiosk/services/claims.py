@@ -107,12 +107,16 @@ def issue(sale: Sale, *, lifetime_days: int, new_sale: bool = False) -> ClaimSec
 
 
 def open_secret(sale: Sale | int) -> ClaimSecret | None:
-    """The secret of a sale's token while it can still be claimed, for the receipt's QR.
+    """The secret of a sale's token while it can still be claimed, for the receipt's QR."""
+    return live_secret(claim_state(sale))
+
+
+def live_secret(token: ClaimToken | None) -> ClaimSecret | None:
+    """The secret of a token already read, while it can still be claimed.
 
     None once it is claimed or expired, and for a token the app cannot derive again
     (issued under another secret key): a reprint never carries a dead QR.
     """
-    token = claim_state(sale)
     if token is None or token.claimed_at is not None or token.expires_at <= clock.now_utc():
         return None
     secret = derive(token.sale_id, token.secret_nonce)
