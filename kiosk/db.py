@@ -254,6 +254,7 @@ class Prepared:
         self._composed: dict[type, tuple[Any, str, list[Any], list[tuple[int, str, bool]]]] = {}
         self._row_maps: dict[type, dict[str, Any]] = {}
         self._model: Any = None  # the query's model, found on first use
+        self._columns: tuple[str, ...] = ()  # an insert_of's columns
         self._server_name = f"kiosk_read_{next(self._numbers)}"
 
     def _markers(self) -> dict[str, Any]:
@@ -344,6 +345,19 @@ class Prepared:
             return cursor.lastrowid
         return cursor.rowcount
 
+    @classmethod
+    def insert_of(cls, model: type[Model], *names: str) -> Prepared:
+        """An INSERT of these columns of ``model``, for ``insert``."""
+        kinds = {name: _kind_of(model._meta.fields[name]) for name in names}
+        prepared = cls(lambda **row: model.insert(**row), **kinds)
+        prepared._columns = names
+        return prepared
+
+    def insert(self, row: Model) -> Model:
+        """Write a new model instance (built with its values, not saved) and give it its id."""
+        row.id = self.write(**{name: row.__data__.get(name) for name in self._columns})
+        return row
+
     def rows(self, **values: Any) -> list[Any]:
         """Every row, as the query's models (or whatever row type it was built with)."""
         database, query, cursor = self._run(values)
@@ -368,6 +382,21 @@ class Prepared:
 
 
 _FIRST_MOMENT = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def _kind_of(field: peewee.Field) -> type:
+    """The parameter kind a column's values take (db.Prepared.insert_of)."""
+    if isinstance(field, peewee.DateTimeField):
+        return datetime
+    if isinstance(field, peewee.DateField):
+        return date
+    if isinstance(field, peewee.BooleanField):
+        raise TypeError(f"{field.name}: a flag has no marker of its own; write it as a constant")
+    if isinstance(field, (peewee.ForeignKeyField, peewee.IntegerField)):
+        return int
+    if isinstance(field, (peewee.CharField, peewee.TextField)):
+        return str
+    raise TypeError(f"{field.name}: no prepared parameter kind for {type(field).__name__}")
 
 
 def _bound(kind: type, value: Any, *, as_utc: bool) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from .. import clock
@@ -28,30 +27,25 @@ def record(
     event = AuditEvent(
         created_at=clock.now_utc(),
         action=action,
-        store=_id_of(store),
-        staff=_id_of(staff),
-        customer=_id_of(customer),
+        store=store,
+        staff=staff,
+        customer=customer,
         subject_type=type(subject).__name__.lower() if subject is not None else "",
         subject_id=getattr(subject, "id", None),
         details=json.dumps(details, default=str, sort_keys=True),
     )
-    event.id = _WRITE_EVENT.write(**{name: event.__data__[name] for name in _COLUMNS})
-    return event
+    return _WRITE_EVENT.insert(event)
 
 
-def _id_of(row: Any) -> int | None:
-    return getattr(row, "id", row)
-
-
-_COLUMNS = {
-    "created_at": datetime,
-    "action": str,
-    "store": int,
-    "staff": int,
-    "customer": int,
-    "subject_type": str,
-    "subject_id": int,
-    "details": str,
-}
 # Nearly every tap that matters writes one: composed once (db.Prepared).
-_WRITE_EVENT = Prepared(lambda **row: AuditEvent.insert(**row), **_COLUMNS)
+_WRITE_EVENT = Prepared.insert_of(
+    AuditEvent,
+    "created_at",
+    "action",
+    "store",
+    "staff",
+    "customer",
+    "subject_type",
+    "subject_id",
+    "details",
+)

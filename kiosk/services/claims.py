@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import current_app
 
 from .. import clock
+from ..db import Prepared
 from ..models import ClaimToken, Device, Product, Sale, SaleLine, Store
 from ..policy import mask_serial
 
@@ -78,6 +79,12 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
+# Every sale with devices writes one: composed once (db.Prepared).
+_WRITE_TOKEN = Prepared.insert_of(
+    ClaimToken, "sale", "token_hash", "code_hash", "secret_nonce", "created_at", "expires_at"
+)
+
+
 def issue(sale: Sale, *, lifetime_days: int, new_sale: bool = False) -> ClaimSecret:
     """Create (or replace) the sale's claim token, in the caller's transaction.
 
@@ -102,7 +109,7 @@ def issue(sale: Sale, *, lifetime_days: int, new_sale: bool = False) -> ClaimSec
         .execute()
     )
     if not updated:
-        ClaimToken.create(sale=sale, **values)
+        _WRITE_TOKEN.insert(ClaimToken(sale=sale, **values))
     return secret
 
 
