@@ -144,10 +144,34 @@ def daily_replacements(store: Store, day: date) -> list[ReplacementRow]:
     return replacements([store], Period(day, day)).rows
 
 
-def outcome_history(stores: list[Store], last_day: date, days: int = 30) -> list[dict]:
-    """Swaps per day and outcome for the chart, oldest first, with empty days kept."""
+CHART_OUTCOMES = ("warranty", "accident", "money_back")
+
+
+@dataclass(frozen=True)
+class OutcomeBars:
+    """One outcome's row of the chart: its total and only the days that had any."""
+
+    outcome: str
+    total: int
+    bars: list[tuple[int, date, int]]  # (the day's place from the first, the day, swaps)
+
+
+@dataclass(frozen=True)
+class OutcomeHistory:
+    first: date
+    last: date
+    peak: int  # the highest bar (at least 1): the one the others are scaled to
+    rows: list[OutcomeBars]
+
+
+def outcome_history(stores: list[Store], last_day: date, days: int = 30) -> OutcomeHistory:
+    """Swaps per day and outcome for the chart, oldest first.
+
+    Most days have no swap of an outcome: the page draws only the days that have, so
+    the chart costs what it shows rather than 90 cells of mostly nothing.
+    """
     first = last_day - timedelta(days=days - 1)
-    counts: dict[date, Counter[str]] = defaultdict(Counter)
+    counts: dict[str, dict[date, int]] = {outcome: {} for outcome in CHART_OUTCOMES}
     query = (
         Swap.select(Swap.local_date, Swap.outcome, fn.COUNT(Swap.id).alias("n"))
         .where(Swap.store.in_([s.id for s in stores]) & Swap.local_date.between(first, last_day))
@@ -155,11 +179,18 @@ def outcome_history(stores: list[Store], last_day: date, days: int = 30) -> list
         .tuples()
     )
     for day, outcome, n in query:
-        counts[day][outcome] = n
-    return [
-        {"day": first + timedelta(days=i), "counts": counts[first + timedelta(days=i)]}
-        for i in range(days)
+        if outcome in counts and n:
+            counts[outcome][day] = n
+    rows = [
+        OutcomeBars(
+            outcome=outcome,
+            total=sum(by_day.values()),
+            bars=[((day - first).days, day, n) for day, n in sorted(by_day.items())],
+        )
+        for outcome, by_day in counts.items()
     ]
+    peak = max([1, *(n for by_day in counts.values() for n in by_day.values())])
+    return OutcomeHistory(first=first, last=last_day, peak=peak, rows=rows)
 
 
 @dataclass
