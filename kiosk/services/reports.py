@@ -16,13 +16,11 @@ from peewee import JOIN, fn
 from .. import clock
 from ..formatting import contact_masked
 from ..models import (
-    AgeCheck,
     Customer,
     Device,
     Product,
     Registration,
     Sale,
-    SaleLine,
     Staff,
     Store,
     Swap,
@@ -191,83 +189,6 @@ def outcome_history(stores: list[Store], last_day: date, days: int = 30) -> Outc
     ]
     peak = max([1, *(n for by_day in counts.values() for n in by_day.values())])
     return OutcomeHistory(first=first, last=last_day, peak=peak, rows=rows)
-
-
-@dataclass
-class SalesSummary:
-    count: int
-    revenue: int
-    vat_by_rate: dict[int, int]
-    by_kind: dict[str, int]
-    refusals: Counter[str]
-    refund_count: int = 0  # money-back returns in the period
-    refund_total: int = 0
-
-    @property
-    def net(self) -> int:
-        """Revenue less the money given back in the same period."""
-        return self.revenue - self.refund_total
-
-
-def sales_summary(stores: list[Store], period: Period) -> SalesSummary:
-    ids = [s.id for s in stores]
-    in_period = Sale.store.in_(ids) & Sale.local_date.between(period.start, period.end)
-    count, revenue = (
-        Sale.select(fn.COUNT(Sale.id), fn.COALESCE(fn.SUM(Sale.total), 0))
-        .where(in_period)
-        .tuples()
-        .get()
-    )
-    vat_by_rate: dict[int, int] = {}
-    by_kind: dict[str, int] = {}
-    lines = (
-        SaleLine.select(
-            SaleLine.vat_rate,
-            fn.COALESCE(Product.kind, "discount").alias("kind"),
-            fn.SUM(SaleLine.line_total),
-            fn.SUM(SaleLine.vat_amount),
-        )
-        .join(Sale)
-        .switch(SaleLine)
-        .join(Product, JOIN.LEFT_OUTER)
-        .where(in_period)
-        .group_by(SaleLine.vat_rate, fn.COALESCE(Product.kind, "discount"))
-        .tuples()
-    )
-    for rate, kind, gross, vat in lines:
-        vat_by_rate[rate] = vat_by_rate.get(rate, 0) + int(vat)
-        by_kind[kind] = by_kind.get(kind, 0) + int(gross)
-    refusals = Counter(
-        dict(
-            AgeCheck.select(AgeCheck.refusal_reason, fn.COUNT(AgeCheck.id))
-            .where(
-                AgeCheck.store.in_(ids)
-                & AgeCheck.local_date.between(period.start, period.end)
-                & (AgeCheck.result == "refused")
-            )
-            .group_by(AgeCheck.refusal_reason)
-            .tuples()
-        )
-    )
-    refund_count, refund_total = (
-        Swap.select(fn.COUNT(Swap.id), fn.COALESCE(fn.SUM(Swap.refund_amount), 0))
-        .where(
-            Swap.store.in_(ids)
-            & Swap.local_date.between(period.start, period.end)
-            & (Swap.outcome == "money_back")
-        )
-        .tuples()
-        .get()
-    )
-    return SalesSummary(
-        count=count,
-        revenue=int(revenue),
-        vat_by_rate=dict(sorted(vat_by_rate.items())),
-        by_kind=by_kind,
-        refusals=refusals,
-        refund_count=refund_count,
-        refund_total=int(refund_total),
-    )
 
 
 @dataclass(frozen=True)
