@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from kiosk import clock
-from kiosk.models import Device, Shipment, ShipmentUnit, Swap, SwapRefusal
+from kiosk.models import Device, Shipment, ShipmentUnit, Store, Swap, SwapRefusal
 from tests import factories as make
 
 
@@ -104,6 +104,25 @@ def test_sales_net_the_refunds_of_the_day(client: FlaskClient, auth, shop, world
     page = client.get("/manager/sales").text
     assert re.search(r'data-testid="sales-refunds">−\D*499[.,]00', page)
     assert re.search(r'data-testid="sales-net">\D*499[.,]00', page)
+
+
+def test_the_same_amount_is_written_in_the_language_of_the_store_being_shown(
+    client: FlaskClient, auth, shop, world
+) -> None:
+    """Amounts are written once and kept per language: a Swedish store never gets English."""
+    model, today = world
+    make.sold_unit(shop.store, shop.erik, model, bought=today)
+    auth.sign_in("maja")
+
+    def revenue() -> str:
+        page = client.get("/manager/sales").text
+        return re.search(r'data-testid="sales-revenue">([^<]+)<', page).group(1)
+
+    assert revenue() == "SEK499.00"
+    Store.update(language="sv").where(Store.id == shop.store.id).execute()
+    assert revenue() == "499,00\xa0kr"
+    Store.update(language="en").where(Store.id == shop.store.id).execute()
+    assert revenue() == "SEK499.00"
 
 
 def test_a_day_without_refunds_shows_none_not_minus_zero(
