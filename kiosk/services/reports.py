@@ -1,4 +1,4 @@
-"""What the manager reads: store-local days of replacements, sales, refusals and signals.
+"""What the manager reads: store-local days of replacements, their chart, and signals.
 
 Every report filters on ``(store_id, local_date)``, an index range, and runs a fixed
 number of queries whatever the number of rows: the cost follows the rows shown,
