@@ -202,14 +202,6 @@ def replacements_csv() -> Response:
     return csv_response(CSV_HEADER, rows, name)
 
 
-def _by_currency(stores: list[Store]) -> list[tuple[str, list[Store]]]:
-    """The stores grouped by the currency they sell in, for totals that never mix two."""
-    groups: dict[str, list[Store]] = {}
-    for store in stores:
-        groups.setdefault(store.currency, []).append(store)
-    return sorted(groups.items())
-
-
 @bp.get("/sales")
 @access.staff_required("manager")
 def sales():
@@ -220,14 +212,7 @@ def sales():
         scope,
         lambda period: {
             # Amounts in different currencies are never added up: one section per currency.
-            "by_currency": [
-                (
-                    currency,
-                    reports.sales_summary(group, period),
-                    sales_reports.daily_sales(group, period),
-                )
-                for currency, group in _by_currency(stores)
-            ],
+            "by_currency": sales_reports.sales_by_currency(stores, period),
             "refused_swaps": sales_reports.swap_refusals(stores, period),
         },
     )
@@ -262,8 +247,8 @@ def sales_csv() -> Response:
             day.no_id,
             currency,
         )
-        for currency, group in _by_currency(stores)
-        for day in sales_reports.daily_sales(group, period)
+        for currency, days in sales_reports.daily_sales(stores, period).items()
+        for day in days
     )
     name = f"sales-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return csv_response(SALES_CSV_HEADER, rows, name)

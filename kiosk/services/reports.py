@@ -1,4 +1,4 @@
-"""What the manager reads: store-local days of replacements, sales, refusals and signals.
+"""What the manager reads: store-local days of replacements, their chart, and signals.
 
 Every report filters on ``(store_id, local_date)``, an index range, and runs a fixed
 number of queries whatever the number of rows: the cost follows the rows shown,
@@ -16,13 +16,11 @@ from peewee import JOIN, fn
 from .. import clock
 from ..formatting import contact_masked
 from ..models import (
-    AgeCheck,
     Customer,
     Device,
     Product,
     Registration,
     Sale,
-    SaleLine,
     Staff,
     Store,
     Swap,
@@ -144,10 +142,34 @@ def daily_replacements(store: Store, day: date) -> list[ReplacementRow]:
     return replacements([store], Period(day, day)).rows
 
 
-def outcome_history(stores: list[Store], last_day: date, days: int = 30) -> list[dict]:
-    """Swaps per day and outcome for the chart, oldest first, with empty days kept."""
+CHART_OUTCOMES = ("warranty", "accident", "money_back")
+
+
+@dataclass(frozen=True)
+class OutcomeBars:
+    """One outcome's row of the chart: its total and only the days that had any."""
+
+    outcome: str
+    total: int
+    bars: list[tuple[int, date, int]]  # (the day's place from the first, the day, swaps)
+
+
+@dataclass(frozen=True)
+class OutcomeHistory:
+    first: date
+    last: date
+    peak: int  # the highest bar (at least 1): the one the others are scaled to
+    rows: list[OutcomeBars]
+
+
+def outcome_history(stores: list[Store], last_day: date, days: int = 30) -> OutcomeHistory:
+    """Swaps per day and outcome for the chart, oldest first.
+
+    Most days have no swap of an outcome: the page draws only the days that have, so
+    the chart costs what it shows rather than 90 cells of mostly nothing.
+    """
     first = last_day - timedelta(days=days - 1)
-    counts: dict[date, Counter[str]] = defaultdict(Counter)
+    counts: dict[str, dict[date, int]] = {outcome: {} for outcome in CHART_OUTCOMES}
     query = (
         Swap.select(Swap.local_date, Swap.outcome, fn.COUNT(Swap.id).alias("n"))
         .where(Swap.store.in_([s.id for s in stores]) & Swap.local_date.between(first, last_day))
@@ -155,88 +177,18 @@ def outcome_history(stores: list[Store], last_day: date, days: int = 30) -> list
         .tuples()
     )
     for day, outcome, n in query:
-        counts[day][outcome] = n
-    return [
-        {"day": first + timedelta(days=i), "counts": counts[first + timedelta(days=i)]}
-        for i in range(days)
+        if outcome in counts and n:
+            counts[outcome][day] = n
+    rows = [
+        OutcomeBars(
+            outcome=outcome,
+            total=sum(by_day.values()),
+            bars=[((day - first).days, day, n) for day, n in sorted(by_day.items())],
+        )
+        for outcome, by_day in counts.items()
     ]
-
-
-@dataclass
-class SalesSummary:
-    count: int
-    revenue: int
-    vat_by_rate: dict[int, int]
-    by_kind: dict[str, int]
-    refusals: Counter[str]
-    refund_count: int = 0  # money-back returns in the period
-    refund_total: int = 0
-
-    @property
-    def net(self) -> int:
-        """Revenue less the money given back in the same period."""
-        return self.revenue - self.refund_total
-
-
-def sales_summary(stores: list[Store], period: Period) -> SalesSummary:
-    ids = [s.id for s in stores]
-    in_period = Sale.store.in_(ids) & Sale.local_date.between(period.start, period.end)
-    count, revenue = (
-        Sale.select(fn.COUNT(Sale.id), fn.COALESCE(fn.SUM(Sale.total), 0))
-        .where(in_period)
-        .tuples()
-        .get()
-    )
-    vat_by_rate: dict[int, int] = {}
-    by_kind: dict[str, int] = {}
-    lines = (
-        SaleLine.select(
-            SaleLine.vat_rate,
-            fn.COALESCE(Product.kind, "discount").alias("kind"),
-            fn.SUM(SaleLine.line_total),
-            fn.SUM(SaleLine.vat_amount),
-        )
-        .join(Sale)
-        .switch(SaleLine)
-        .join(Product, JOIN.LEFT_OUTER)
-        .where(in_period)
-        .group_by(SaleLine.vat_rate, fn.COALESCE(Product.kind, "discount"))
-        .tuples()
-    )
-    for rate, kind, gross, vat in lines:
-        vat_by_rate[rate] = vat_by_rate.get(rate, 0) + int(vat)
-        by_kind[kind] = by_kind.get(kind, 0) + int(gross)
-    refusals = Counter(
-        dict(
-            AgeCheck.select(AgeCheck.refusal_reason, fn.COUNT(AgeCheck.id))
-            .where(
-                AgeCheck.store.in_(ids)
-                & AgeCheck.local_date.between(period.start, period.end)
-                & (AgeCheck.result == "refused")
-            )
-            .group_by(AgeCheck.refusal_reason)
-            .tuples()
-        )
-    )
-    refund_count, refund_total = (
-        Swap.select(fn.COUNT(Swap.id), fn.COALESCE(fn.SUM(Swap.refund_amount), 0))
-        .where(
-            Swap.store.in_(ids)
-            & Swap.local_date.between(period.start, period.end)
-            & (Swap.outcome == "money_back")
-        )
-        .tuples()
-        .get()
-    )
-    return SalesSummary(
-        count=count,
-        revenue=int(revenue),
-        vat_by_rate=dict(sorted(vat_by_rate.items())),
-        by_kind=by_kind,
-        refusals=refusals,
-        refund_count=refund_count,
-        refund_total=int(refund_total),
-    )
+    peak = max([1, *(n for by_day in counts.values() for n in by_day.values())])
+    return OutcomeHistory(first=first, last=last_day, peak=peak, rows=rows)
 
 
 @dataclass(frozen=True)

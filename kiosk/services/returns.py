@@ -88,8 +88,35 @@ def waiting(stores: Iterable[Store]) -> list[WaitingUnit]:
 
 
 def overdue_count(stores: Iterable[Store]) -> int:
-    """How many units of these stores have waited more than 14 days to go back."""
-    return sum(unit.overdue for unit in waiting(stores))
+    """How many units of these stores have waited more than 14 days to go back.
+
+    The units and days of ``waiting``, read as bare values: the manager's home asks on every
+    view, and a unit, its product and its swap built as objects cost more than the rest of
+    the page's reads together. ``NOT EXISTS`` finds a packed unit by its unique index where
+    ``NOT IN`` reads every unit ever shipped; with no ORDER BY, SQLite reads the store's
+    waiting units by the (store, status) index instead of all its units in id order.
+    """
+    by_id = {s.id: s for s in stores}
+    packed = ShipmentUnit.select(ShipmentUnit.id).where(ShipmentUnit.device == Device.id)
+    rows = (
+        Device.select(Device.id, Device.store, Device.received_at, Swap.id, Swap.local_date)
+        .join(Swap, JOIN.LEFT_OUTER, on=(Swap.old_device == Device.id))
+        .where(
+            Device.store.in_(list(by_id))
+            & Device.status.in_(policy.WAITING_FOR_MAKER)
+            & ~fn.EXISTS(packed)
+        )
+        .tuples()
+    )
+    # The latest swap's day counts (a resold unit may have had two); no swap: the day it came.
+    latest: dict[int, tuple[int, int, date]] = {}
+    for device_id, store_id, received_at, swap_id, swap_day in rows:
+        if swap_id is None:
+            latest[device_id] = (0, store_id, clock.today_in(by_id[store_id].timezone, received_at))
+        elif swap_id > latest.get(device_id, (0,))[0]:
+            latest[device_id] = (swap_id, store_id, swap_day)
+    today = {store_id: clock.today_in(store.timezone) for store_id, store in by_id.items()}
+    return sum(policy.overdue_for_maker(day, today[store]) for _id, store, day in latest.values())
 
 
 def _reference(raw: str, field: str) -> str:

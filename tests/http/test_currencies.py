@@ -119,3 +119,79 @@ def test_money_back_is_paid_only_in_a_store_of_the_currency_it_was_sold_in(
     assert "sold in SEK: money back is paid in a store that takes SEK" in refused.text
     assert not Swap.select().exists()
     assert Device.get_by_id(unit.id).status == "sold"
+
+
+def test_all_stores_sales_add_up_the_stores_of_each_currency_day_by_day(
+    app: Flask, shop, chain
+) -> None:
+    """Totals, refunds, refusals and the day rows, added up over the stores of a currency
+    (two in Sweden) and never across currencies; the CSV has the same days."""
+    from datetime import timedelta
+
+    from kiosk.models import AgeCheck
+    from tests.http.test_manager_actions import SimpleShop, _swap
+
+    gothenburg = make.store(code="GOT1", name="Kiosk Göteborg", timezone="Europe/Stockholm")
+    london = make.store(code="LON1", timezone="Europe/Stockholm", market=chain.britain)
+    sellers = {s.id: make.staff(s) for s in (gothenburg, london)} | {shop.store.id: shop.erik}
+    model = make.product("device", markets=[])
+    make.product_price(model, chain.sweden, 49900, 2500)
+    make.product_price(model, chain.britain, 3900, 2000)
+    today = clock.today_in("Europe/Stockholm")
+    yesterday = today - timedelta(days=1)
+    for store, day in (
+        (shop.store, yesterday),
+        (shop.store, today),
+        (gothenburg, today),
+        (gothenburg, today),
+        (london, yesterday),
+    ):
+        make.sold_unit(store, sellers[store.id], model, bought=day)
+    _swap(SimpleShop(gothenburg, sellers[gothenburg.id]), model, outcome="money_back")
+    for store, day, reason in (
+        (shop.store, yesterday, "under_age"),
+        (gothenburg, today, "under_age"),
+        (london, today, "no_id"),
+    ):
+        AgeCheck.create(
+            store=store,
+            staff=sellers[store.id],
+            method="document",
+            document_type="passport",
+            result="refused",
+            refusal_reason=reason,
+            required_age=18,
+            created_at=clock.now_utc(),
+            local_date=day,
+        )
+    root = office_for(app, "root")
+    span = f"store=all&from={yesterday.isoformat()}&to={today.isoformat()}"
+
+    page = root.client.get(f"/manager/sales?{span}").text.replace("\xa0", " ")
+
+    gbp, sek = page.split("Stores selling in ")[1:3]
+    assert gbp.startswith("GBP") and sek.startswith("SEK")
+
+    def shown(section: str, testid: str) -> str:
+        return re.search(rf'data-testid="{testid}">([^<]+)<', section).group(1)
+
+    assert [shown(sek, t) for t in ("sales-count", "sales-revenue", "sales-net")] == [
+        "4",
+        "SEK1,996.00",
+        "SEK1,497.00",
+    ]
+    assert shown(sek, "sales-refunds") == "−SEK499.00" and "1 refund<" in sek
+    assert [shown(sek, t) for t in ("refusals-under-age", "refusals-no-id")] == ["2", "0"]
+    assert [shown(gbp, t) for t in ("sales-count", "sales-revenue", "sales-net")] == [
+        "1",
+        "£39.00",
+        "£39.00",
+    ]
+    assert [shown(gbp, t) for t in ("refusals-under-age", "refusals-no-id")] == ["0", "1"]
+    rows = root.client.get(f"/manager/sales.csv?{span}").text.lstrip("\ufeff").splitlines()
+    assert rows[1:] == [
+        f"{yesterday.isoformat()},1,3900,0,3900,0,0,GBP",
+        f"{today.isoformat()},0,0,0,0,0,1,GBP",
+        f"{yesterday.isoformat()},1,49900,0,49900,1,0,SEK",
+        f"{today.isoformat()},3,149700,49900,99800,1,0,SEK",
+    ]

@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from kiosk import clock
-from kiosk.models import Device, Swap, SwapRefusal
+from kiosk.models import Device, Shipment, ShipmentUnit, Store, Swap, SwapRefusal
 from tests import factories as make
 
 
@@ -104,6 +104,25 @@ def test_sales_net_the_refunds_of_the_day(client: FlaskClient, auth, shop, world
     page = client.get("/manager/sales").text
     assert re.search(r'data-testid="sales-refunds">−\D*499[.,]00', page)
     assert re.search(r'data-testid="sales-net">\D*499[.,]00', page)
+
+
+def test_the_same_amount_is_written_in_the_language_of_the_store_being_shown(
+    client: FlaskClient, auth, shop, world
+) -> None:
+    """Amounts are written once and kept per language: a Swedish store never gets English."""
+    model, today = world
+    make.sold_unit(shop.store, shop.erik, model, bought=today)
+    auth.sign_in("maja")
+
+    def revenue() -> str:
+        page = client.get("/manager/sales").text
+        return re.search(r'data-testid="sales-revenue">([^<]+)<', page).group(1)
+
+    assert revenue() == "SEK499.00"
+    Store.update(language="sv").where(Store.id == shop.store.id).execute()
+    assert revenue() == "499,00\xa0kr"
+    Store.update(language="en").where(Store.id == shop.store.id).execute()
+    assert revenue() == "SEK499.00"
 
 
 def test_a_day_without_refunds_shows_none_not_minus_zero(
@@ -207,3 +226,33 @@ def test_the_managers_home_counts_units_waiting_over_14_days_for_the_maker(
     notice = page[page.index('data-testid="overdue-for-maker"') :][:300]
     assert "1 unit has waited more than 14 days" in notice
     assert 'href="/returns/"' in notice
+
+
+def test_the_overdue_count_agrees_with_the_days_on_the_list_of_units_to_send_back(
+    client: FlaskClient, auth, shop, world
+) -> None:
+    """The home counts from its own narrow read: the same units and days as the returns list."""
+    model, _today = world
+    weeks_ago = clock.now_utc() - timedelta(days=20)
+    # Marked for the maker by hand 20 days ago, no swap: waits since the day it came in.
+    make.device(shop.store, model, status="replaced_out", received_at=weeks_ago)
+    make.device(shop.store, model, status="replaced_out")  # came in today: not overdue
+    # Overdue, but already packed: it no longer waits.
+    packed = _swap(shop, model, days_ago=30)
+    shipment = Shipment.create(
+        store=shop.store, rma_reference="RMA-1", created_by=shop.manager, created_at=weeks_ago
+    )
+    ShipmentUnit.create(
+        shipment=shipment, device=packed.old_device, packed_by=shop.manager, packed_at=weeks_ago
+    )
+    # Swapped out 30 days ago, sold again, swapped out again 3 days ago: waits 3 days.
+    resold = _swap(shop, model, days_ago=30)
+    _swap(shop, model, days_ago=3, old=resold.old_device)
+    _swap(shop, model, days_ago=16)  # overdue
+    auth.sign_in("maja")
+    waiting = client.get("/returns/").text
+    days = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', waiting)]
+    assert sorted(days) == [0, 3, 16, 20]
+    notice = client.get("/manager/").text
+    notice = notice[notice.index('data-testid="overdue-for-maker"') :][:300]
+    assert "2 units have waited more than 14 days" in notice

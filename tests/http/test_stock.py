@@ -105,6 +105,39 @@ def test_the_manager_sets_a_low_stock_level_and_the_home_signals_it_until_stock_
     assert cleared.status_code == 302 and not LowStockLevel.select().exists()
 
 
+def test_running_low_names_units_and_items_under_their_level_in_this_store_only(
+    client: FlaskClient, auth: AuthActions, shop, goods
+) -> None:
+    """The home reads only the products with a level; what it names is what the list shows."""
+    make.device(shop.store, goods.one, serial="HD00001")
+    make.device(shop.store, goods.one, serial="HD00002", status="sold")
+    make.stock(shop.store, goods.sticks, 2)
+    elsewhere = make.store(name="Elsewhere")
+    make.stock(elsewhere, goods.sticks, 40)  # another store's stock lifts nothing here
+    never = make.product("accessory", name="Case Never")  # level 0: no signal
+    old = make.product("device", name="Old Model", is_active=False)  # none left, none waiting
+    kept = make.product("device", name="Kept Model", is_active=False)  # none left, one waiting
+    make.device(shop.store, kept, status="replaced_out")
+    levels = {goods.one: 3, goods.sticks: 5, never: 0, old: 2, kept: 2}
+    for product, level in levels.items():
+        LowStockLevel.create(store=shop.store, product=product, level=level)
+    LowStockLevel.create(store=elsewhere, product=goods.one, level=9)
+    auth.sign_in("maja")
+    home = client.get("/manager/").text
+    notice = home[home.index('data-testid="low-stock"') :]
+    notice = notice[: notice.index("</ul>")]
+    named = re.findall(r"<li>(.*?)</li>", notice)
+    assert named == [
+        "Heat Device One: 1 left, under the low-stock level of 3",
+        "Kept Model: 0 left, under the low-stock level of 2",
+        "Sticks Amber: 2 left, under the low-stock level of 5",
+    ]
+    # The stock list marks the same products low.
+    page = client.get("/stock/levels").text
+    marked = re.findall(r'<tr id="row-level-\d+-(\d+)" class="row--low"', page)
+    assert sorted(int(n) for n in marked) == sorted(p.id for p in (goods.one, goods.sticks, kept))
+
+
 @pytest.mark.parametrize("level", ["-1", "100001", "lots", "1.5"])
 def test_a_bad_low_stock_level_is_answered_at_the_field(
     client: FlaskClient, auth: AuthActions, shop, goods, level
