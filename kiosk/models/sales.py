@@ -123,6 +123,10 @@ class SaleLine(BaseModel):
     vat_rate = IntegerField()
     vat_amount = IntegerField()
 
+    class Meta:
+        # A period's totals by VAT rate and kind from the index alone (migration 0010).
+        indexes = ((("sale", "product", "vat_rate", "line_total", "vat_amount"), False),)
+
 
 class ClaimToken(BaseModel):
     """The secret behind a receipt's claim QR. Only hashes and a nonce are stored."""
