@@ -37,6 +37,28 @@ from .accounts import ACCOUNT_QR_PREFIX, customer_from_qr
 MAX_QUANTITY = 99
 MAX_ACCOUNT_QR = 400
 
+
+def _as_sold_here(query: Select, market_id: int, language: str) -> Select:
+    """``query``, joined to Product, also joined to the product's price in the market
+    (``product.market_price``, None: not sold there) and its name in the language
+    (``product.local_name``, None: the chain's own name)."""
+    return (
+        query.join(
+            ProductPrice,
+            JOIN.LEFT_OUTER,
+            on=(ProductPrice.product == Product.id) & (ProductPrice.market == market_id),
+            attr="market_price",
+        )
+        .switch(Product)
+        .join(
+            ProductName,
+            JOIN.LEFT_OUTER,
+            on=(ProductName.product == Product.id) & (ProductName.language == language),
+            attr="local_name",
+        )
+    )
+
+
 # The reads of every counter tap, composed once (db.Prepared).
 _OPEN_CART = Prepared(
     lambda store_id, staff_id: (
@@ -51,20 +73,10 @@ _OPEN_CART = Prepared(
 # store's market (None: not sold there) and its name in the store's language.
 _UNIT_AS_SOLD_HERE = Prepared(
     lambda serial, market_id, language: (
-        Device.select(Device, Product, Store, ProductPrice.id, ProductName.name)
-        .join(Product)
-        .join(
-            ProductPrice,
-            JOIN.LEFT_OUTER,
-            on=(ProductPrice.product == Product.id) & (ProductPrice.market == market_id),
-            attr="market_price",
-        )
-        .switch(Product)
-        .join(
-            ProductName,
-            JOIN.LEFT_OUTER,
-            on=(ProductName.product == Product.id) & (ProductName.language == language),
-            attr="local_name",
+        _as_sold_here(
+            Device.select(Device, Product, Store, ProductPrice.id, ProductName.name).join(Product),
+            market_id,
+            language,
         )
         .switch(Device)
         .join(Store)
@@ -114,20 +126,12 @@ _LATEST = AgeCheck.alias("latest")
 # check: everything the cart's screen shows, in one read.
 _PRICED_LINES = Prepared(
     lambda cart_id, market_id, language: (
-        CartLine.select(CartLine, Product, Device, Voucher, ProductPrice, ProductName, AgeCheck)
-        .join(Product)
-        .join(
-            ProductPrice,
-            JOIN.LEFT_OUTER,
-            on=(ProductPrice.product == Product.id) & (ProductPrice.market == market_id),
-            attr="market_price",
-        )
-        .switch(Product)
-        .join(
-            ProductName,
-            JOIN.LEFT_OUTER,
-            on=(ProductName.product == Product.id) & (ProductName.language == language),
-            attr="local_name",
+        _as_sold_here(
+            CartLine.select(
+                CartLine, Product, Device, Voucher, ProductPrice, ProductName, AgeCheck
+            ).join(Product),
+            market_id,
+            language,
         )
         .switch(CartLine)
         .join(Device, JOIN.LEFT_OUTER)
