@@ -74,12 +74,6 @@ def stock(shop):  # noqa: ANN201
     return SimpleNamespace(model=device_model, sticks=sticks, case=case, units=units)
 
 
-@pytest.fixture
-def counter(client: FlaskClient, auth: AuthActions, shop) -> Counter:
-    auth.sign_in("erik")
-    return Counter(client)
-
-
 def adult_birth_date(store) -> date:  # noqa: ANN001
     today = clock.today_in(store.timezone)
     return today.replace(year=today.year - 30)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from kiosk.models import AgeCheck, CartLine
 from tests import factories as make
@@ -25,14 +23,8 @@ REMOVE = 5
 AGE_CHECK = 5
 
 
-@pytest.fixture
-def tablet(client: FlaskClient, auth: AuthActions, shop) -> Counter:  # noqa: ANN001
-    auth.sign_in("erik")
-    return Counter(client)
-
-
 def test_scan_remove_and_age_check_run_the_same_few_statements_for_1_and_20_lines(
-    app: Flask, tablet: Counter, shop, monkeypatch
+    app: Flask, counter: Counter, shop, monkeypatch
 ) -> None:
     model = make.product("device", name="Heat Device One", price=49900)
     units = [make.device(shop.store, model, serial=f"HD2000{i:02d}") for i in range(25)]
@@ -40,20 +32,20 @@ def test_scan_remove_and_age_check_run_the_same_few_statements_for_1_and_20_line
     measured, fillers = iter(units[:2]), iter(units[2:])
     for size in (1, 20):
         while CartLine.select().count() < size - 1:
-            assert tablet.scan(next(fillers).serial).status_code == 200
+            assert counter.scan(next(fillers).serial).status_code == 200
         seen = _count_queries(monkeypatch)
         unit = next(measured)
-        scanned = tablet.scan(unit.serial)
+        scanned = counter.scan(unit.serial)
         scan_count = len(seen)
         assert scanned.status_code == 200
         assert f"Serial {unit.serial}" in scanned.text
         seen.clear()
-        checked = tablet.age_check(date(1990, 5, 17))
+        checked = counter.age_check(date(1990, 5, 17))
         check_count = len(seen)
         assert "Age check passed" in checked.text
         line = CartLine.select().order_by(CartLine.id.desc()).first()
         seen.clear()
-        removed = tablet.post(f"/counter/lines/{line.id}/remove")
+        removed = counter.post(f"/counter/lines/{line.id}/remove")
         remove_count = len(seen)
         assert removed.status_code == 200
         assert not CartLine.select().where(CartLine.id == line.id).exists()

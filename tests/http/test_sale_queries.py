@@ -11,11 +11,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from flask.testing import FlaskClient
 
 from kiosk.models import Cart, Device, Sale, SaleLine, StockLevel
 from tests import factories as make
-from tests.conftest import AuthActions
 from tests.http.test_counter import Counter, adult_birth_date
 from tests.http.test_manager import _count_queries
 
@@ -37,12 +35,6 @@ def shelf(shop) -> SimpleNamespace:
     make.stock(shop.store, case, 10)
     units = [make.device(shop.store, model, serial=f"HD2000{i}") for i in range(8)]
     return SimpleNamespace(model=model, sticks=sticks, case=case, units=units)
-
-
-@pytest.fixture
-def counter(client: FlaskClient, auth: AuthActions, shop) -> Counter:
-    auth.sign_in("erik")
-    return Counter(client)
 
 
 def _fill(counter: Counter, shop, serials: list[str], products: dict[int, int]) -> None:
